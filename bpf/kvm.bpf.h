@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reading KVM's structures with CO-RE. Everything here is a read; nothing
+ * writes kernel memory.
+ */
+#ifndef SHADOWTRACE_KVM_BPF_H
+#define SHADOWTRACE_KVM_BPF_H
+
+#define SPTE_MMU_PRESENT	(1ULL << 11)	/* is_shadow_present_pte(), 5.13+ */
+#define GPTE_PRESENT		(1ULL << 0)
+#define GPTE_ACCESSED		(1ULL << 5)
+#define GPTE_ADDR_MASK		0x000ffffffffff000ULL
+
+#define PAGE_MASK_4K		(~4095ULL)
+
+struct sp_facts {
+	__u64 spt;
+	__u64 translations;
+	__u64 gfn;
+	__u32 level;
+	__u32 direct;
+	__u32 invalid;
+	__u32 unsync;
+	__u32 gpte4;		/* 32-bit guest page table (4-byte gptes) */
+	__u32 guest_mode;	/* shadows a nested guest's tables */
+};
+
+static __always_inline int read_sp(struct kvm_mmu_page *sp, struct sp_facts *f)
+{
+	union kvm_mmu_page_role role;
+
+	/*
+	 * Copy the role, then decode the copy: libbpf 1.1's probed bitfield
+	 * read returns 0 for this anonymous struct inside a union.
+	 */
+	if (bpf_probe_read_kernel(&role, sizeof(role), &sp->role))
+		return -1;
+	f->level = BPF_CORE_READ_BITFIELD(&role, level);
+	f->direct = BPF_CORE_READ_BITFIELD(&role, direct);
+	f->invalid = BPF_CORE_READ_BITFIELD(&role, invalid);
+	f->gpte4 = BPF_CORE_READ_BITFIELD(&role, has_4_byte_gpte);
+	f->guest_mode = BPF_CORE_READ_BITFIELD(&role, guest_mode);
+	f->spt = (__u64)BPF_CORE_READ(sp, spt);
+	f->gfn = BPF_CORE_READ(sp, gfn);
+	f->unsync = BPF_CORE_READ(sp, unsync);
+	f->translations = f->direct ? 0 : (__u64)BPF_CORE_READ(sp, shadowed_translation);
+	return f->spt ? 0 : -1;
+}
+
+static __always_inline bool kvm_is_current(struct kvm *kvm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return kvm && BPF_CORE_READ(kvm, mm) == task->mm;
+}
+
+/*
+ * A page KVM just created is at the head of kvm->arch.active_mmu_pages
+ * (list_add in kvm_mmu_alloc_shadow_page, right before the tracepoint), so
+ * its link.prev is the list head inside struct kvm.
+ */
+static __always_inline struct kvm *kvm_of_new_sp(struct kvm_mmu_page *sp)
+{
+	__u64 prev = (__u64)BPF_CORE_READ(sp, link.prev);
+	struct kvm *kvm;
+
+	if (!prev)
+		return NULL;
+	kvm = (struct kvm *)(prev - bpf_core_field_offset(struct kvm, arch.active_mmu_pages));
+	return kvm_is_current(kvm) ? kvm : NULL;
+}
+
+/*
+ * The VM of the running vCPU, without kvm_running_vcpu (a static per-CPU
+ * symbol the kernel may not resolve): a loaded vCPU registers its
+ * preempt_notifier on the current task.
+ */
+static __always_inline struct kvm *kvm_of_current_vcpu(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 first = (__u64)BPF_CORE_READ(task, preempt_notifiers.first);
+	struct kvm_vcpu *vcpu;
+	struct kvm *kvm;
+
+	if (!first)
+		return NULL;
+	vcpu = (struct kvm_vcpu *)(first - bpf_core_field_offset(struct preempt_notifier, link) -
+				   bpf_core_field_offset(struct kvm_vcpu, preempt_notifier));
+	kvm = BPF_CORE_READ(vcpu, kvm);
+	return kvm_is_current(kvm) ? kvm : NULL;
+}
+
+/* Host virtual address of @gfn in the (non-SMM) address space, or 0. */
+static __always_inline __u64 gfn_to_hva(struct kvm *kvm, __u64 gfn)
+{
+	struct kvm_memslots *slots;
+	struct rb_node *node;
+	int idx;
+
+	slots = BPF_CORE_READ(kvm, memslots[0]);
+	if (!slots)
+		return 0;
+	idx = BPF_CORE_READ(slots, node_idx) & 1;
+	node = BPF_CORE_READ(slots, gfn_tree.rb_node);
+	for (int depth = 0; depth < 48 && node; depth++) {
+		struct kvm_memory_slot *ms = (void *)((__u64)node -
+			bpf_core_field_offset(struct kvm_memory_slot, gfn_node) -
+			idx * sizeof(struct rb_node));
+		__u64 base = BPF_CORE_READ(ms, base_gfn);
+		__u64 npages = BPF_CORE_READ(ms, npages);
+
+		if (gfn < base)
+			node = BPF_CORE_READ(node, rb_left);
+		else if (gfn >= base + npages)
+			node = BPF_CORE_READ(node, rb_right);
+		else
+			return BPF_CORE_READ(ms, userspace_addr) + ((gfn - base) << 12);
+	}
+	return 0;
+}
+
+#endif

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Maps and knobs. Every map is bounded; user space sizes them before load. */
+#ifndef SHADOWTRACE_MAPS_BPF_H
+#define SHADOWTRACE_MAPS_BPF_H
+
+/* Knobs, set through the skeleton's rodata before load. */
+const volatile __u32 targ_tgid = 0;		/* only this VMM process, 0: all */
+const volatile __u32 max_vms = 64;		/* = entries of the VM maps */
+const volatile __u32 adopt_limit = 65536;	/* pre-existing pages walked per VM */
+
+/* Tracked shadow pages, keyed by the address of their spt page. */
+struct st_sp {
+	__u64 sp;		/* struct kvm_mmu_page * */
+	__u64 translations;	/* shadowed_translation, 0 on direct pages */
+	__u64 gfn;
+	__u32 vm;		/* VM slot */
+	__u8 level;
+	__u8 direct;
+	__u8 adopted;		/* existed before shadowtrace attached */
+	__u8 zapped;		/* zapped, waiting for its trailing sync_page */
+	__u64 known[ST_SPTES_PER_PAGE / 64];	/* slot's translation seen written */
+	__u64 churned[ST_SPTES_PER_PAGE / 64];	/* slot changed access this lifetime */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct st_sp);
+} sps SEC(".maps");
+
+/* struct kvm * -> VM slot */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64);
+	__type(value, __u32);
+} vm_ids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct st_vm_info);
+} vms SEC(".maps");
+
+/*
+ * Not per-CPU on purpose: every kvmmmu tracepoint used here fires with the
+ * VM's mmu_lock held for write, so each VM's state has one writer at a
+ * time; per-CPU copies would only multiply memory by the CPU count.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct st_vm_counters);
+} vm_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct st_sync_snapshot);
+} sync_snaps SEC(".maps");
+
+/* Slots whose access changed: how often, and when last (sparse). */
+struct st_churn_key {
+	__u64 spt;
+	__u32 idx;
+	__u32 pad;
+};
+
+struct st_churn {
+	__u64 last_ns;
+	__u32 changes;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct st_churn_key);
+	__type(value, struct st_churn);
+} churn SEC(".maps");
+
+struct st_drops {
+	__u64 n[ST_DROPS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct st_drops);
+} drops SEC(".maps");
+
+/* Per-CPU scratch: state that lives within one mmu_lock critical section. */
+struct st_cpu {
+	__u64 fault_gfn;	/* set by kvm_mmu_spte_requested */
+	__u32 last_vm;		/* VM slot + 1 of the last page got */
+	__u8 fault_armed;
+	__u8 fault_prefetch;
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct st_cpu);
+} cpu_scratch SEC(".maps");
+
+static const struct st_sp zero_sp;
+static const struct st_churn zero_churn;
+
+static __always_inline void drop(enum st_drop why)
+{
+	__u32 zero = 0;
+	struct st_drops *d = bpf_map_lookup_elem(&drops, &zero);
+
+	if (d && why < ST_DROPS)
+		d->n[why]++;
+}
+
+static __always_inline struct st_cpu *cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_scratch, &zero);
+}
+
+#endif

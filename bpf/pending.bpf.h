@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Writes whose new value lands after the tracepoint.
+ *
+ * kvm_mmu_set_spte fires after the SPTE is written but before KVM stores the
+ * translation (rmap_add / kvm_mmu_page_set_access), and FNAME(sync_spte)
+ * fires nothing per SPTE. So the old state is taken at the tracepoint and
+ * compared at the VM's next MMU event: all of them run under the VM's
+ * mmu_lock, hence strictly after the store. The VM's exit zaps every page,
+ * which resolves the last one.
+ */
+#ifndef SHADOWTRACE_PENDING_BPF_H
+#define SHADOWTRACE_PENDING_BPF_H
+
+static __always_inline void pend_set(struct vm_ref *v, struct st_sp *s, __u64 spt,
+				     __u32 idx, __u32 origin, __u32 level)
+{
+	struct st_pending *p = &v->info->pending;
+	__u64 addr = s->translations + (__u64)(idx & 511) * sizeof(__u64);
+	__u64 old = 0;
+	bool known = s->known[slot_word(idx)] & slot_bit(idx);
+
+	/* a never-written slot holds garbage (the cache is not zeroed) */
+	if (known && bpf_probe_read_kernel(&old, sizeof(old), (void *)addr)) {
+		drop(ST_DROP_READ_FAULT);
+		known = false;
+	}
+	p->spt = spt;
+	p->slot_addr = addr;
+	p->old = old;
+	p->idx = idx;
+	p->origin = origin;
+	p->old_known = known;
+	p->level = level;
+	p->type = ST_PENDING_SET;
+}
+
+/* Snapshot a page about to be synced, including the gptes it will read. */
+static __always_inline void pend_sync(struct vm_ref *v, struct st_sp *s, __u64 spt,
+				      bool gptes_readable)
+{
+	struct st_sync_snapshot *snap = bpf_map_lookup_elem(&sync_snaps, &v->slot);
+	struct kvm *kvm = (struct kvm *)v->info->kvm;
+	__u64 hva;
+
+	if (!snap || !s->translations)
+		return;
+	if (bpf_probe_read_kernel(snap->translation, sizeof(snap->translation),
+				  (void *)s->translations) ||
+	    bpf_probe_read_kernel(snap->spte, sizeof(snap->spte), (void *)spt)) {
+		drop(ST_DROP_READ_FAULT);
+		return;
+	}
+	snap->gpte_ok = 0;
+	if (gptes_readable && kvm_is_current(kvm)) {
+		hva = gfn_to_hva(kvm, s->gfn);
+		snap->gpte_ok = hva && !bpf_probe_read_user(snap->gpte, sizeof(snap->gpte),
+							    (void *)hva);
+	}
+	v->info->pending.spt = spt;
+	v->info->pending.type = ST_PENDING_SYNC;
+}
+
+struct sync_ctx {
+	struct st_vm_counters *c;
+	struct st_sp *s;
+	struct st_sync_snapshot *snap;
+	__u64 spt;
+	__u32 cur_idx;		/* slot the resolving event already rewrote, or ~0 */
+};
+
+/* FNAME(sync_spte) drops an SPTE whose gpte is invalid or maps another gfn. */
+static __always_inline bool sync_would_drop(const struct sync_ctx *x, __u32 i, __u64 before)
+{
+	__u64 g = x->snap->gpte[i & 511];
+
+	return !(g & GPTE_PRESENT) || !(g & GPTE_ACCESSED) ||
+	       ((g & GPTE_ADDR_MASK) >> 12) != st_translation_gfn(before);
+}
+
+static __always_inline void classify_sync_drop(struct sync_ctx *x, __u32 i, __u64 before)
+{
+	struct st_vm_counters *c = x->c;
+	__u64 g = x->snap->gpte[i & 511], ng, og;
+
+	if (!x->snap->gpte_ok) {
+		c->sync_drops[ST_SYNC_DROP_UNREADABLE]++;
+		return;
+	}
+	if (!(g & GPTE_PRESENT) || !(g & GPTE_ACCESSED)) {
+		c->sync_drops[ST_SYNC_DROP_INVALID]++;
+		return;
+	}
+	ng = (g & GPTE_ADDR_MASK) >> 12;
+	og = st_translation_gfn(before);
+	if (ng == og) {
+		c->sync_drops[ST_SYNC_DROP_OTHER]++;
+		return;
+	}
+	c->sync_drops[ST_SYNC_DROP_GFN]++;
+	c->gfn_mismatches[ST_MISMATCH_SYNC]++;
+	hist_add(c, ST_HIST_GFN_DISTANCE, ng > og ? ng - og : og - ng);
+}
+
+static long sync_one_slot(__u32 i, void *data)
+{
+	struct sync_ctx *x = data;
+	__u64 before, after, bt, at;
+
+	i &= 511;
+	before = x->snap->spte[i];
+	if (!(before & SPTE_MMU_PRESENT))
+		return 0;
+	after = x->snap->after_spte[i];
+	bt = x->snap->translation[i];
+	at = x->snap->after_translation[i];
+	/*
+	 * kvm_mmu_set_spte fires after writing its SPTE: if that event is the
+	 * one resolving this sync, its slot's SPTE no longer shows what sync
+	 * did; the gpte sync read does (its cached translation is untouched).
+	 */
+	if (i == x->cur_idx)
+		after = x->snap->gpte_ok && sync_would_drop(x, i, bt) ? 0 : SPTE_MMU_PRESENT;
+	if (!(after & SPTE_MMU_PRESENT)) {
+		classify_sync_drop(x, i, bt);
+		end_lifetime(x->c, x->s, x->spt, i);
+	} else if (bt != at) {
+		/* a present SPTE's translation was written: it is real data */
+		x->s->known[slot_word(i)] |= slot_bit(i);
+		account_write(x->c, x->s, x->spt, i, ST_ORIGIN_SYNC, true, bt, at);
+	}
+	return 0;
+}
+
+static __always_inline void resolve_sync(struct vm_ref *v, __u64 spt, __u64 cur_spt,
+					 __u32 cur_idx)
+{
+	struct sync_ctx x = { .c = v->c, .spt = spt, .cur_idx = spt == cur_spt ? cur_idx : ~0u };
+
+	x.s = bpf_map_lookup_elem(&sps, &spt);
+	x.snap = bpf_map_lookup_elem(&sync_snaps, &v->slot);
+	if (!x.s || !x.snap)
+		return;
+	if (bpf_probe_read_kernel(x.snap->after_translation, sizeof(x.snap->after_translation),
+				  (void *)x.s->translations) ||
+	    bpf_probe_read_kernel(x.snap->after_spte, sizeof(x.snap->after_spte), (void *)spt)) {
+		drop(ST_DROP_READ_FAULT);
+		return;
+	}
+	bpf_loop(ST_SPTES_PER_PAGE, sync_one_slot, &x, 0);
+}
+
+static __always_inline void resolve_set(struct vm_ref *v, const struct st_pending *p)
+{
+	struct st_sp *s = bpf_map_lookup_elem(&sps, &p->spt);
+	__u64 new;
+
+	if (!s)
+		return;
+	if (bpf_probe_read_kernel(&new, sizeof(new), (void *)p->slot_addr)) {
+		drop(ST_DROP_READ_FAULT);
+		return;
+	}
+	account_write(v->c, s, p->spt, p->idx, p->origin, p->old_known, p->old, new);
+}
+
+/*
+ * Resolve the VM's pending write. @cur_spt/@cur_idx: the SPTE the calling
+ * event has already written (kvm_mmu_set_spte), or 0/0.
+ */
+static __always_inline void resolve_pending_at(struct vm_ref *v, __u64 cur_spt, __u32 cur_idx)
+{
+	struct st_pending p = v->info->pending;
+
+	if (p.type == ST_PENDING_NONE)
+		return;
+	v->info->pending.type = ST_PENDING_NONE;
+	if (p.type == ST_PENDING_SET)
+		resolve_set(v, &p);
+	else
+		resolve_sync(v, p.spt, cur_spt, cur_idx);
+}
+
+static __always_inline void resolve_pending(struct vm_ref *v)
+{
+	resolve_pending_at(v, 0, 0);
+}
+
+#endif

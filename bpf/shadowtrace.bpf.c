@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shadowtrace: live decode of KVM's shadowed-translation cache writes.
+ *
+ * Entry points only; what they share lives in the headers:
+ *   maps.bpf.h     maps, knobs, drop counters
+ *   kvm.bpf.h      CO-RE reads of KVM structures
+ *   account.bpf.h  the accounting every attach mode feeds
+ *   state.bpf.h    which VM / shadow page an event belongs to
+ *   pending.bpf.h  writes whose new value lands after the tracepoint
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "shadowtrace.h"
+#include "maps.bpf.h"
+#include "kvm.bpf.h"
+#include "account.bpf.h"
+#include "state.bpf.h"
+#include "pending.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline bool traced_process(void)
+{
+	return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+/* fault or prefetch: the faulting gfn is announced by kvm_mmu_spte_requested */
+static __always_inline __u32 write_origin(__u64 gfn, __u32 level)
+{
+	struct st_cpu *x = cpu();
+	__u64 span_mask = ~((1ULL << (level_index(level) * ST_LEVEL_BITS)) - 1);
+
+	if (x && x->fault_armed && (x->fault_gfn & span_mask) == gfn) {
+		x->fault_armed = 0;
+		return x->fault_prefetch ? ST_ORIGIN_PREFETCH : ST_ORIGIN_FAULT;
+	}
+	return ST_ORIGIN_PREFETCH;
+}
+
+SEC("tp_btf/kvm_mmu_spte_requested")
+int BPF_PROG(tp_spte_requested, struct kvm_page_fault *fault)
+{
+	struct st_cpu *x = cpu();
+
+	if (!x || !traced_process())
+		return 0;
+	x->fault_gfn = BPF_CORE_READ(fault, gfn);
+	x->fault_prefetch = BPF_CORE_READ(fault, prefetch);
+	x->fault_armed = 1;
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_set_spte")
+int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
+{
+	__u64 spt = (__u64)sptep & PAGE_MASK_4K;
+	__u32 idx = ((__u64)sptep & ~PAGE_MASK_4K) / sizeof(__u64);
+	struct vm_ref v;
+	struct st_sp *s;
+	__u32 origin;
+
+	if (!traced_process())
+		return 0;
+	s = sp_lookup(spt, &v);
+	if (!s)
+		return 0;
+	resolve_pending_at(&v, spt, idx);
+	origin = write_origin(gfn, level);
+	if (s->direct)
+		account_direct_write(v.c, s, idx, origin, gfn);
+	else
+		pend_set(&v, s, spt, idx, origin, level);
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_get_page")
+int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
+{
+	struct st_cpu *x = cpu();
+	struct vm_ref v;
+	struct kvm *kvm;
+
+	if (!x || !traced_process())
+		return 0;
+	if (!created) {
+		/* a page found in KVM's hash: adopt its VM if new to us */
+		if (sp_lookup((__u64)BPF_CORE_READ(sp, spt), &v))
+			x->last_vm = v.slot + 1;
+		return 0;
+	}
+	kvm = kvm_of_new_sp(sp);
+	if (!kvm) {
+		drop(ST_DROP_UNKNOWN_VM);
+		return 0;
+	}
+	if (vm_get(kvm, &v, (__u64)sp))
+		return 0;
+	resolve_pending(&v);
+	if (track_sp(sp, v.slot, false, &v))
+		v.c->sp_events[ST_SP_CREATED]++;
+	x->last_vm = v.slot + 1;
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_prepare_zap_page")
+int BPF_PROG(tp_prepare_zap_page, struct kvm_mmu_page *sp)
+{
+	struct sp_facts f;
+	struct vm_ref v;
+	struct st_sp *s;
+
+	if (!traced_process() || read_sp(sp, &f))
+		return 0;
+	s = bpf_map_lookup_elem(&sps, &f.spt);
+	if (s && s->zapped)
+		return 0;
+	if (!s && f.invalid)
+		return 0;	/* an invalid root zapped again on its last put */
+	s = s ? (vm_ref_of_slot(s->vm, &v) ? NULL : s) : sp_lookup(f.spt, &v);
+	if (!s)
+		return 0;
+	resolve_pending(&v);
+	end_sp(v.c, s, f.spt);
+	if (!f.invalid)
+		v.c->sp_events[ST_SP_ZAPPED]++;
+	v.info->live_sps--;
+	/* an unsync page fires kvm_mmu_sync_page next: keep it till then */
+	if (f.unsync)
+		s->zapped = 1;
+	else
+		bpf_map_delete_elem(&sps, &f.spt);
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_unsync_page")
+int BPF_PROG(tp_unsync_page, struct kvm_mmu_page *sp)
+{
+	struct vm_ref v;
+
+	if (!traced_process() || !sp_lookup((__u64)BPF_CORE_READ(sp, spt), &v))
+		return 0;
+	resolve_pending(&v);
+	v.c->sp_events[ST_SP_UNSYNCED]++;
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_sync_page")
+int BPF_PROG(tp_sync_page, struct kvm_mmu_page *sp)
+{
+	struct sp_facts f;
+	struct vm_ref v;
+	struct st_sp *s;
+
+	if (!traced_process() || read_sp(sp, &f))
+		return 0;
+	s = bpf_map_lookup_elem(&sps, &f.spt);
+	if (s && s->zapped) {
+		bpf_map_delete_elem(&sps, &f.spt);	/* zap of an unsync page */
+		return 0;
+	}
+	s = sp_lookup(f.spt, &v);
+	if (!s)
+		return 0;
+	resolve_pending(&v);
+	v.c->sp_events[ST_SP_SYNCED]++;
+	/* gptes of 64-bit/PAE legacy paging only; not 32-bit, not nested EPT */
+	pend_sync(&v, s, f.spt, !f.gpte4 && !f.guest_mode);
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_split_huge_page")
+int BPF_PROG(tp_split_huge_page, u64 gfn, u64 spte, int level, int errno)
+{
+	struct st_cpu *x = cpu();
+	struct vm_ref v;
+
+	/* no vCPU here: the split's child page was just got on this CPU */
+	if (!x || !traced_process() || !x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
+		return 0;
+	resolve_pending(&v);
+	v.c->splits[errno ? ST_SPLIT_FAILED : ST_SPLIT_OK]++;
+	return 0;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Which VM and which shadow page an event belongs to.
+ *
+ * KVM gives no struct kvm with most kvmmmu tracepoints and BPF cannot do
+ * virt_to_page() here, so shadow pages are remembered by their spt page
+ * (seen at creation), and a VM seen for the first time has its existing
+ * pages adopted by walking kvm->arch.active_mmu_pages (under mmu_lock,
+ * which every caller holds).
+ */
+#ifndef SHADOWTRACE_STATE_BPF_H
+#define SHADOWTRACE_STATE_BPF_H
+
+struct vm_ref {
+	__u32 slot;
+	struct st_vm_info *info;
+	struct st_vm_counters *c;
+};
+
+static __always_inline int vm_ref_of_slot(__u32 slot, struct vm_ref *v)
+{
+	v->slot = slot;
+	v->info = bpf_map_lookup_elem(&vms, &slot);
+	v->c = bpf_map_lookup_elem(&vm_counters, &slot);
+	return v->info && v->c && v->info->state == ST_VM_LIVE ? 0 : -1;
+}
+
+/* Track shadow page @sp of VM @slot; an older page at the same key ended. */
+static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, __u32 slot,
+					      bool adopted, struct vm_ref *v)
+{
+	struct sp_facts f;
+	struct st_sp *s;
+
+	if (read_sp(sp, &f)) {
+		drop(ST_DROP_READ_FAULT);
+		return NULL;
+	}
+	s = bpf_map_lookup_elem(&sps, &f.spt);
+	if (s) {
+		if (!s->zapped && v && s->vm == slot)
+			end_sp(v->c, s, f.spt);	/* its zap went unseen */
+		else if (v)
+			v->info->live_sps++;
+	} else {
+		if (bpf_map_update_elem(&sps, &f.spt, &zero_sp, BPF_NOEXIST)) {
+			drop(ST_DROP_SP_MAP_FULL);
+			return NULL;
+		}
+		s = bpf_map_lookup_elem(&sps, &f.spt);
+		if (!s)
+			return NULL;
+		if (v)
+			v->info->live_sps++;
+	}
+	__builtin_memset(s->known, 0, sizeof(s->known));
+	__builtin_memset(s->churned, 0, sizeof(s->churned));
+	s->sp = (__u64)sp;
+	s->translations = f.translations;
+	s->gfn = f.gfn;
+	s->vm = slot;
+	s->level = f.level;
+	s->direct = f.direct;
+	s->adopted = adopted;
+	s->zapped = 0;
+	return s;
+}
+
+struct adopt_ctx {
+	__u64 head;
+	__u64 node;
+	__u64 skip;		/* the page being created right now */
+	__u32 slot;
+	__u32 done;
+	struct vm_ref *v;
+};
+
+static long adopt_one(__u32 i, void *data)
+{
+	struct adopt_ctx *a = data;
+	struct kvm_mmu_page *sp;
+
+	if (!a->node || a->node == a->head) {
+		a->done = 1;
+		return 1;
+	}
+	sp = (struct kvm_mmu_page *)(a->node - bpf_core_field_offset(struct kvm_mmu_page, link));
+	if ((__u64)sp != a->skip && track_sp(sp, a->slot, true, a->v))
+		a->v->info->adopted_sps++;
+	/* a local: BPF_CORE_READ would relocate a->node itself otherwise */
+	struct list_head *node = (struct list_head *)a->node;
+	a->node = (__u64)BPF_CORE_READ(node, next);
+	return 0;
+}
+
+static __always_inline void adopt_existing_pages(struct kvm *kvm, struct vm_ref *v, __u64 skip)
+{
+	struct adopt_ctx a = { .slot = v->slot, .v = v, .skip = skip };
+
+	a.head = (__u64)kvm + bpf_core_field_offset(struct kvm, arch.active_mmu_pages);
+	a.node = (__u64)BPF_CORE_READ(kvm, arch.active_mmu_pages.next);
+	bpf_loop(adopt_limit, adopt_one, &a, 0);
+	if (!a.done)
+		drop(ST_DROP_ADOPT_TRUNCATED);
+}
+
+struct claim_ctx {
+	__u64 kvm;
+	__s32 slot;
+};
+
+static long claim_free_slot(__u32 i, void *data)
+{
+	struct claim_ctx *cl = data;
+	struct st_vm_info *info;
+
+	if (i >= max_vms)
+		return 1;
+	info = bpf_map_lookup_elem(&vms, &i);
+	if (!info || info->kvm)
+		return 0;
+	/* user space frees slots too: claim atomically */
+	if (__sync_val_compare_and_swap(&info->kvm, 0, cl->kvm) != 0)
+		return 0;
+	cl->slot = i;
+	return 1;
+}
+
+/*
+ * The slot of VM @kvm, creating it on first sight. A VM with a different
+ * process at a known kvm address is a new VM at a reused address.
+ */
+static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creating_sp)
+{
+	__u64 key = (__u64)kvm;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *slotp = bpf_map_lookup_elem(&vm_ids, &key);
+	struct claim_ctx cl = { .kvm = key, .slot = -1 };
+
+	if (slotp) {
+		if (vm_ref_of_slot(*slotp, v))
+			return -1;
+		if (v->info->pid == pid)
+			return 0;
+		v->info->state = ST_VM_FREE;	/* dead VM: user space reports it */
+		bpf_map_delete_elem(&vm_ids, &key);
+	}
+	bpf_loop(max_vms, claim_free_slot, &cl, 0);
+	if (cl.slot < 0) {
+		drop(ST_DROP_VM_MAP_FULL);
+		return -1;
+	}
+	__u32 slot = cl.slot;
+	v->slot = slot;
+	v->info = bpf_map_lookup_elem(&vms, &slot);
+	v->c = bpf_map_lookup_elem(&vm_counters, &slot);
+	if (!v->info || !v->c)
+		return -1;
+	v->info->pid = pid;
+	v->info->first_seen_ns = bpf_ktime_get_ns();
+	v->info->adopted_sps = 0;
+	v->info->live_sps = 0;
+	v->info->pending.type = ST_PENDING_NONE;
+	v->info->state = ST_VM_LIVE;
+	if (bpf_map_update_elem(&vm_ids, &key, &slot, BPF_ANY)) {
+		v->info->state = ST_VM_FREE;
+		v->info->kvm = 0;
+		drop(ST_DROP_VM_MAP_FULL);
+		return -1;
+	}
+	adopt_existing_pages(kvm, v, creating_sp);
+	return 0;
+}
+
+/* The tracked page with spt page @spt, adopting its VM's pages if new. */
+static __always_inline struct st_sp *sp_lookup(__u64 spt, struct vm_ref *v)
+{
+	struct st_sp *s = bpf_map_lookup_elem(&sps, &spt);
+	struct kvm *kvm;
+
+	if (s)
+		return vm_ref_of_slot(s->vm, v) ? NULL : s;
+	/* unknown page: maybe a VM that ran before we attached */
+	kvm = kvm_of_current_vcpu();
+	if (!kvm) {
+		drop(ST_DROP_UNKNOWN_VM);
+		return NULL;
+	}
+	__u64 key = (__u64)kvm;
+	if (bpf_map_lookup_elem(&vm_ids, &key) || vm_get(kvm, v, 0)) {
+		drop(ST_DROP_UNKNOWN_SP);
+		return NULL;
+	}
+	s = bpf_map_lookup_elem(&sps, &spt);
+	if (!s)
+		drop(ST_DROP_UNKNOWN_SP);
+	return s;
+}
+
+#endif

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Plain structs shared by the BPF programs (bpf/) and user space (src/).
+ * The per-VM figures (struct st_vm_counters) are also what the micro-guest
+ * (tools/microguest) fills with its ground truth, so that observation and
+ * expectation are compared field by field.
+ */
+#ifndef SHADOWTRACE_H
+#define SHADOWTRACE_H
+
+#include "translation.h"
+
+/* Where a translation write comes from. */
+enum st_origin {
+	ST_ORIGIN_FAULT,	/* mmu_set_spte() for the faulting gfn */
+	ST_ORIGIN_PREFETCH,	/* mmu_set_spte() for a prefetched neighbour */
+	ST_ORIGIN_SYNC,		/* FNAME(sync_spte)/sync_page access update */
+	ST_ORIGIN_SPLIT,	/* eager huge page split */
+	ST_ORIGINS,
+};
+
+enum st_sp_kind {
+	ST_KIND_INDIRECT,	/* shadows a guest page table: writes the cache */
+	ST_KIND_DIRECT,		/* shadows a guest huge page: only checks */
+	ST_KINDS,
+};
+
+#define ST_LEVELS	5	/* shadow page levels 1..5 */
+
+enum st_mismatch {
+	ST_MISMATCH_SYNC,	/* sync dropped an SPTE whose gpte now maps another gfn */
+	ST_MISMATCH_DIRECT,	/* direct shadow page written with a foreign gfn */
+	ST_MISMATCHES,
+};
+
+/* Why sync dropped an SPTE (ST_SYNC_DROP_GFN is also a sync mismatch). */
+enum st_sync_drop {
+	ST_SYNC_DROP_GFN,	/* gpte points at another gfn */
+	ST_SYNC_DROP_INVALID,	/* gpte not present or not accessed */
+	ST_SYNC_DROP_OTHER,	/* same gfn, e.g. reserved bits or no access */
+	ST_SYNC_DROP_UNREADABLE,/* the gpte could not be read from guest memory */
+	ST_SYNC_DROPS,
+};
+
+enum st_sp_event {
+	ST_SP_CREATED,
+	ST_SP_SYNCED,
+	ST_SP_UNSYNCED,
+	ST_SP_ZAPPED,
+	ST_SP_EVENTS,
+};
+
+enum st_split {
+	ST_SPLIT_OK,
+	ST_SPLIT_FAILED,
+	ST_SPLITS,
+};
+
+enum st_hist_id {
+	ST_HIST_SLOT_CHANGES,	 /* access changes in one slot lifetime */
+	ST_HIST_CHANGE_INTERVAL, /* ns between successive changes of a slot */
+	ST_HIST_GFN_DISTANCE,	 /* |gfn delta| of a mismatch, in pages */
+	ST_HISTS,
+};
+
+struct st_hist {
+	__u64 buckets[ST_HIST_BUCKETS];
+	__u64 sum;
+};
+
+/* Per-VM figures, one writer at a time (the VM's mmu_lock). */
+struct st_vm_counters {
+	__u64 writes[ST_ORIGINS][ST_KINDS][ST_LEVELS];
+	__u64 first_writes;	/* into a slot with no known translation */
+	__u64 remaps;		/* rewrite with another gfn outside sync */
+	__u64 access_changes[ST_ORIGINS][ST_ACC_COMBOS][ST_ACC_COMBOS];
+	__u64 gfn_mismatches[ST_MISMATCHES];
+	__u64 sync_drops[ST_SYNC_DROPS];
+	__u64 sp_events[ST_SP_EVENTS];
+	__u64 splits[ST_SPLITS];
+	__u64 lifetimes_untracked; /* slot lifetimes whose change count was lost */
+	struct st_hist hist[ST_HISTS];
+};
+
+/* Everything shadowtrace can fail to account, counted, never silent. */
+enum st_drop {
+	ST_DROP_SP_MAP_FULL,	/* shadow page table full: page not tracked */
+	ST_DROP_VM_MAP_FULL,	/* more VMs than --max-vms */
+	ST_DROP_SLOT_MAP_FULL,	/* churn slot table full */
+	ST_DROP_UNKNOWN_SP,	/* event on a shadow page never seen */
+	ST_DROP_UNKNOWN_VM,	/* event whose VM could not be found */
+	ST_DROP_READ_FAULT,	/* kernel memory read failed */
+	ST_DROP_ADOPT_TRUNCATED,/* pre-existing page walk hit its bound */
+	ST_DROP_RINGBUF_FULL,	/* recording ring buffer overflow */
+	ST_DROPS,
+};
+
+/* A translation write whose new value lands after the tracepoint. */
+enum st_pending_type {
+	ST_PENDING_NONE,
+	ST_PENDING_SET,		/* kvm_mmu_set_spte: one slot */
+	ST_PENDING_SYNC,	/* kvm_mmu_sync_page: a whole page */
+};
+
+/*
+ * Resolved at the VM's next MMU event: all of them run under the VM's
+ * mmu_lock, after the store completed.
+ */
+struct st_pending {
+	__u64 spt;		/* shadow page key (its spt page address) */
+	__u64 slot_addr;	/* &shadowed_translation[idx] */
+	__u64 old;		/* previous cache value, if old_known */
+	__u32 idx;
+	__u8 type;
+	__u8 origin;
+	__u8 old_known;
+	__u8 level;
+};
+
+enum st_vm_state {
+	ST_VM_FREE,
+	ST_VM_LIVE,
+};
+
+/* Identity and bookkeeping of one VM slot (non per-CPU). */
+struct st_vm_info {
+	__u64 kvm;		/* struct kvm *, 0 when the slot is free */
+	__u32 pid;		/* VMM process (tgid) */
+	__u32 state;
+	__u64 first_seen_ns;
+	__u64 adopted_sps;	/* pages that existed before attach */
+	__u64 live_sps;		/* tracked shadow pages right now */
+	struct st_pending pending;
+};
+
+/* A shadow page around its sync: before at kvm_mmu_sync_page, after later. */
+struct st_sync_snapshot {
+	__u64 translation[ST_SPTES_PER_PAGE];
+	__u64 spte[ST_SPTES_PER_PAGE];
+	__u64 gpte[ST_SPTES_PER_PAGE];
+	__u64 after_translation[ST_SPTES_PER_PAGE];
+	__u64 after_spte[ST_SPTES_PER_PAGE];
+	__u32 gpte_ok;
+	__u32 pad;
+};
+
+/* Attach modes (one meaning: the same accounting code behind all). */
+enum st_attach_mode {
+	ST_ATTACH_TRACEPOINT,
+	ST_ATTACH_KPROBE,
+	ST_ATTACH_FENTRY,
+	ST_ATTACH_MODES,
+};
+
+#endif /* SHADOWTRACE_H */

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Log2 histograms (bucket edges: include/translation.h). */
+#ifndef SHADOWTRACE_HIST_H
+#define SHADOWTRACE_HIST_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "shadowtrace.h"
+
+uint64_t st_hist_total(const struct st_hist *h);
+/* Smallest value bucket @b holds. */
+uint64_t st_hist_lower(uint32_t b);
+/* bcc-style text rendering with a star bar per bucket. */
+void st_hist_print(FILE *f, const struct st_hist *h, const char *unit);
+
+#endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command line of shadowtrace (argp). */
+#ifndef SHADOWTRACE_OPTIONS_H
+#define SHADOWTRACE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tracer.h"
+
+enum st_command { CMD_TRACE, CMD_DEMO, CMD_DECODE };
+
+struct st_options {
+	enum st_command cmd;
+	uint32_t interval_s;		/* 0: report at exit only */
+	uint32_t duration_s;		/* 0: until signal or command exit */
+	const char *command;		/* -c: trace while it runs */
+	bool json;
+	struct tracer_limits lim;
+	/* demo */
+	int scenario;			/* -1: all */
+	uint32_t n, vms;
+	/* decode */
+	const char *value;
+};
+
+/* Returns 0, or an ST_EXIT_* status after printing one line. */
+int st_parse_options(int argc, char **argv, struct st_options *o);
+
+#endif

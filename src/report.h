@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Reports of the VM table: terminal tables and JSON. */
+#ifndef SHADOWTRACE_REPORT_H
+#define SHADOWTRACE_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "vm_table.h"
+
+struct report_ctx {
+	const char *attach_mode;
+	const char *kernel;
+	double elapsed_s;
+	bool final;
+	uint64_t drops[ST_DROPS];
+	uint64_t vms_forgotten;
+};
+
+void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t);
+void report_text_vm(FILE *f, const struct vm_entry *e);
+/* One JSON object on one line. */
+void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t);
+
+#endif

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <time.h>
+
+#include "figures_json.h"
+#include "report.h"
+
+void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
+{
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "version", ST_VERSION);
+	json_str(&j, "attach_mode", r->attach_mode);
+	json_str(&j, "kernel", r->kernel);
+	json_u64(&j, "timestamp", (uint64_t)time(NULL));
+	json_double(&j, "elapsed_s", r->elapsed_s);
+	json_bool(&j, "final", r->final);
+	json_arr_begin(&j, "vms");
+	for (unsigned int i = 0; i < t->n; i++) {
+		const struct vm_entry *e = &t->vms[i];
+
+		json_obj_begin(&j, NULL);
+		json_u64(&j, "pid", e->pid);
+		json_str(&j, "name", e->name);
+		json_bool(&j, "alive", e->alive);
+		json_u64(&j, "pending_writes", e->pending);
+		json_u64(&j, "shadow_pages_adopted", e->adopted_sps);
+		json_u64(&j, "shadow_pages_live", e->live_sps);
+		st_json_vm_figures(&j, &e->c);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_begin(&j, "dropped");
+	for (int d = 0; d < ST_DROPS; d++)
+		json_u64(&j, st_drop_names[d], r->drops[d]);
+	json_u64(&j, "exited_vms_forgotten", r->vms_forgotten);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	fputc('\n', f);
+	fflush(f);
+}

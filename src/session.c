@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/utsname.h>
+
+#include "session.h"
+
+volatile sig_atomic_t st_stop_signal;
+
+static void on_signal(int sig)
+{
+	st_stop_signal = sig;
+}
+
+void st_install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+double st_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int session_start(struct session *s, const struct st_options *o)
+{
+	struct utsname u;
+	int status = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (vm_table_init(&s->table)) {
+		fprintf(stderr, "shadowtrace: out of memory\n");
+		return ST_EXIT_RUNTIME;
+	}
+	s->tracer = tracer_start(&o->lim, &status);
+	if (!s->tracer) {
+		vm_table_free(&s->table);
+		return status;
+	}
+	snprintf(s->kernel, sizeof(s->kernel), "%s", uname(&u) ? "unknown" : u.release);
+	s->rep.attach_mode = tracer_attach_mode(s->tracer);
+	s->rep.kernel = s->kernel;
+	s->start = st_now();
+	return 0;
+}
+
+void session_refresh(struct session *s)
+{
+	if (vm_table_refresh(&s->table, s->tracer))
+		fprintf(stderr, "shadowtrace: cannot read BPF maps\n");
+	tracer_drops(s->tracer, s->rep.drops);
+	s->rep.elapsed_s = st_now() - s->start;
+	s->rep.vms_forgotten = s->table.forgotten;
+}
+
+void session_report(struct session *s, const struct st_options *o, bool final)
+{
+	s->rep.final = final;
+	if (o->json)
+		report_json(stdout, &s->rep, &s->table);
+	else
+		report_text(stdout, &s->rep, &s->table);
+}
+
+void session_end(struct session *s)
+{
+	tracer_stop(s->tracer);
+	s->tracer = NULL;
+	vm_table_free(&s->table);
+}

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Load and attach the BPF side; read and recycle its per-VM state. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "tracer.h"
+#include "shadowtrace.skel.h"
+
+const char *const st_drop_names[ST_DROPS] = {
+	[ST_DROP_SP_MAP_FULL] = "shadow_page_map_full",
+	[ST_DROP_VM_MAP_FULL] = "vm_map_full",
+	[ST_DROP_SLOT_MAP_FULL] = "churn_slot_map_full",
+	[ST_DROP_UNKNOWN_SP] = "unknown_shadow_page",
+	[ST_DROP_UNKNOWN_VM] = "unknown_vm",
+	[ST_DROP_READ_FAULT] = "kernel_read_fault",
+	[ST_DROP_ADOPT_TRUNCATED] = "adopt_walk_truncated",
+	[ST_DROP_RINGBUF_FULL] = "ringbuf_full",
+};
+
+struct tracer {
+	struct shadowtrace_bpf *skel;
+	struct tracer_limits lim;
+	int ncpus;
+};
+
+static char libbpf_last[512];
+
+static bool debug_enabled(void)
+{
+	const char *d = getenv("SHADOWTRACE_DEBUG");
+
+	return d && d[0] && strcmp(d, "0");
+}
+
+/* Keep libbpf quiet, but remember its last warning for our one-line error. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && !debug_enabled()) {
+		vsnprintf(libbpf_last, sizeof(libbpf_last), fmt, ap);
+		libbpf_last[strcspn(libbpf_last, "\n")] = 0;
+		return 0;
+	}
+	if (debug_enabled())
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int refuse(int *status, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("shadowtrace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	*status = code;
+	return -1;
+}
+
+static bool has_bpf_caps(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#define CAP_PERFMON 38
+#endif
+	return (data[CAP_BPF / 32].effective & (1u << (CAP_BPF % 32))) &&
+	       (data[CAP_PERFMON / 32].effective & (1u << (CAP_PERFMON % 32)));
+}
+
+static bool struct_has_member(const struct btf *btf, const char *type, const char *member)
+{
+	__s32 id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t;
+	const struct btf_member *m;
+
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
+			return true;
+	return false;
+}
+
+/* KVM's shadow MMU types, in vmlinux BTF (built-in) or kvm module BTF. */
+static int check_kernel(int *status)
+{
+	struct btf *vmlinux, *kvm = NULL;
+	const struct btf *where;
+	int r = 0;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return refuse(status, ST_EXIT_ENV,
+			      "kernel has no BTF (/sys/kernel/btf/vmlinux); CONFIG_DEBUG_INFO_BTF=y is needed");
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return refuse(status, ST_EXIT_ENV, "cannot read kernel BTF: %s", strerror(errno));
+	where = vmlinux;
+	if (btf__find_by_name_kind(vmlinux, "kvm_mmu_page", BTF_KIND_STRUCT) < 0) {
+		kvm = btf__load_module_btf("kvm", vmlinux);
+		where = kvm;
+	}
+	if (!where || btf__find_by_name_kind(where, "kvm_mmu_page", BTF_KIND_STRUCT) < 0)
+		r = refuse(status, ST_EXIT_ENV,
+			   "KVM is not loaded (no struct kvm_mmu_page in kernel BTF); modprobe kvm_intel or kvm_amd");
+	else if (!struct_has_member(where, "kvm_mmu_page", "shadowed_translation"))
+		r = refuse(status, ST_EXIT_ENV,
+			   "this kernel's KVM has no shadowed_translation cache (added in Linux 5.19)");
+	btf__free(kvm);
+	btf__free(vmlinux);
+	return r;
+}
+
+static void size_maps(struct shadowtrace_bpf *skel, const struct tracer_limits *lim)
+{
+	bpf_map__set_max_entries(skel->maps.vm_ids, lim->max_vms);
+	bpf_map__set_max_entries(skel->maps.vms, lim->max_vms);
+	bpf_map__set_max_entries(skel->maps.vm_counters, lim->max_vms);
+	bpf_map__set_max_entries(skel->maps.sync_snaps, lim->max_vms);
+	bpf_map__set_max_entries(skel->maps.sps, lim->max_shadow_pages);
+	bpf_map__set_max_entries(skel->maps.churn, lim->max_churn_slots);
+	skel->rodata->max_vms = lim->max_vms;
+	skel->rodata->targ_tgid = lim->target_pid;
+	skel->rodata->adopt_limit = lim->max_shadow_pages;
+}
+
+struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
+{
+	struct tracer *t;
+	int err;
+
+	libbpf_set_print(libbpf_print);
+	if (!has_bpf_caps()) {
+		refuse(status, ST_EXIT_ENV, "needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs");
+		return NULL;
+	}
+	if (check_kernel(status))
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		refuse(status, ST_EXIT_RUNTIME, "out of memory");
+		return NULL;
+	}
+	t->lim = *lim;
+	t->ncpus = libbpf_num_possible_cpus();
+	t->skel = shadowtrace_bpf__open();
+	if (!t->skel) {
+		refuse(status, ST_EXIT_ENV, "cannot open BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	size_maps(t->skel, lim);
+	err = shadowtrace_bpf__load(t->skel);
+	if (err) {
+		refuse(status, err == -EPERM ? ST_EXIT_ENV : ST_EXIT_RUNTIME,
+		       "cannot load BPF programs: %s%s%s", strerror(-err),
+		       libbpf_last[0] ? ": " : "", libbpf_last);
+		goto fail;
+	}
+	err = shadowtrace_bpf__attach(t->skel);
+	if (err) {
+		refuse(status, ST_EXIT_ENV, "cannot attach to the kvmmmu tracepoints: %s", strerror(-err));
+		goto fail;
+	}
+	return t;
+fail:
+	tracer_stop(t);
+	return NULL;
+}
+
+const char *tracer_attach_mode(const struct tracer *t)
+{
+	(void)t;
+	return "tracepoint";
+}
+
+int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *), void *arg)
+{
+	int info_fd = bpf_map__fd(t->skel->maps.vms);
+	int cnt_fd = bpf_map__fd(t->skel->maps.vm_counters);
+	struct tracer_vm *vm = malloc(sizeof(*vm));
+	struct st_vm_info info;
+
+	if (!vm)
+		return -ENOMEM;
+	for (uint32_t slot = 0; slot < t->lim.max_vms; slot++) {
+		if (bpf_map_lookup_elem(info_fd, &slot, &info) || !info.kvm)
+			continue;
+		memset(vm, 0, sizeof(*vm));
+		if (bpf_map_lookup_elem(cnt_fd, &slot, &vm->c))
+			continue;
+		vm->slot = slot;
+		vm->kvm = info.kvm;
+		vm->pid = info.pid;
+		vm->live = info.state == ST_VM_LIVE;
+		vm->pending = info.pending.type != ST_PENDING_NONE;
+		vm->adopted_sps = info.adopted_sps;
+		vm->live_sps = info.live_sps;
+		fn(vm, arg);
+	}
+	free(vm);
+	return 0;
+}
+
+void tracer_release_vm(struct tracer *t, uint32_t slot, uint64_t kvm)
+{
+	int ids_fd = bpf_map__fd(t->skel->maps.vm_ids);
+	struct st_vm_counters *zero_c = calloc(1, sizeof(*zero_c));
+	struct st_vm_info zero_info = {};
+	uint32_t mapped;
+
+	if (!bpf_map_lookup_elem(ids_fd, &kvm, &mapped) && mapped == slot)
+		bpf_map_delete_elem(ids_fd, &kvm);
+	if (zero_c) {
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.vm_counters), &slot, zero_c, BPF_ANY);
+		free(zero_c);
+	}
+	/* kvm = 0 last: only then may BPF claim the slot again */
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.vms), &slot, &zero_info, BPF_ANY);
+}
+
+void tracer_drops(struct tracer *t, uint64_t out[ST_DROPS])
+{
+	struct { uint64_t n[ST_DROPS]; } *percpu;
+	uint32_t zero = 0;
+
+	memset(out, 0, sizeof(uint64_t) * ST_DROPS);
+	percpu = calloc((size_t)t->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return;
+	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.drops), &zero, percpu))
+		for (int cpu = 0; cpu < t->ncpus; cpu++)
+			for (int i = 0; i < ST_DROPS; i++)
+				out[i] += percpu[cpu].n[i];
+	free(percpu);
+}
+
+void tracer_stop(struct tracer *t)
+{
+	if (!t)
+		return;
+	shadowtrace_bpf__destroy(t->skel);
+	free(t);
+}

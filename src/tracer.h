@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The BPF side's lifecycle: check, load, attach, collect, release. */
+#ifndef SHADOWTRACE_TRACER_H
+#define SHADOWTRACE_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "shadowtrace.h"
+
+struct tracer_limits {
+	uint32_t max_vms;
+	uint32_t max_shadow_pages;
+	uint32_t max_churn_slots;
+	uint32_t target_pid;	/* 0: every VM */
+};
+
+/* One VM slot as BPF sees it right now. */
+struct tracer_vm {
+	uint32_t slot;
+	uint64_t kvm;
+	uint32_t pid;
+	bool live;		/* BPF still attributes events to it */
+	bool pending;		/* one write not yet resolved */
+	uint64_t adopted_sps, live_sps;
+	struct st_vm_counters c;
+};
+
+struct tracer;
+
+/* Exit statuses (README "Exit status"). */
+#define ST_EXIT_OK		0
+#define ST_EXIT_RUNTIME		1
+#define ST_EXIT_USAGE		2
+#define ST_EXIT_ENV		3	/* no root/BPF/BTF/KVM/cache */
+#define ST_EXIT_MISMATCH	4	/* demo: observed != ground truth */
+#define ST_EXIT_CMD		5	/* -c command failed */
+
+/*
+ * Checks the environment, loads and attaches. On failure returns NULL, sets
+ * *status to an ST_EXIT_* value and prints one line to stderr.
+ */
+struct tracer *tracer_start(const struct tracer_limits *lim, int *status);
+const char *tracer_attach_mode(const struct tracer *t);
+
+/* Calls @fn for every occupied VM slot. */
+int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *), void *arg);
+/* Forgets a dead VM's slot so that BPF can reuse it. */
+void tracer_release_vm(struct tracer *t, uint32_t slot, uint64_t kvm);
+void tracer_drops(struct tracer *t, uint64_t out[ST_DROPS]);
+void tracer_stop(struct tracer *t);
+
+extern const char *const st_drop_names[ST_DROPS];
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A VM's name from its VMM's command line (QEMU's -name guest=NAME). */
+#ifndef SHADOWTRACE_VM_NAME_H
+#define SHADOWTRACE_VM_NAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * @cmdline is /proc/PID/cmdline: NUL-separated arguments, @len bytes.
+ * Understands "-name NAME", "-name guest=NAME,opt=..." (also "--name" and
+ * "-name=..."). Returns false if no name is given.
+ */
+bool st_name_from_cmdline(const char *cmdline, size_t len, char *out, size_t outlen);
+/* The name of @pid's VM: from its command line, else its comm, else "pid-N". */
+void st_vm_name(pid_t pid, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm_name.h"
+#include "vm_table.h"
+
+int vm_table_init(struct vm_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->vms = calloc(VM_TABLE_MAX, sizeof(*t->vms));
+	return t->vms ? 0 : -ENOMEM;
+}
+
+void vm_table_free(struct vm_table *t)
+{
+	free(t->vms);
+	t->vms = NULL;
+	t->n = 0;
+}
+
+/* A zombie's VM fds are closed, so its VMs are gone. */
+bool st_process_alive(uint32_t pid)
+{
+	char path[64], buf[256], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static void drop_oldest_released(struct vm_table *t)
+{
+	for (unsigned int i = 0; i < t->n; i++)
+		if (t->vms[i].released) {
+			memmove(&t->vms[i], &t->vms[i + 1], (t->n - i - 1) * sizeof(t->vms[0]));
+			t->n--;
+			t->forgotten++;
+			return;
+		}
+}
+
+static void refresh_one(const struct tracer_vm *v, void *arg)
+{
+	struct vm_table *t = arg;
+	struct vm_entry *e = NULL;
+
+	for (unsigned int i = 0; i < t->n; i++)
+		if (!t->vms[i].released && t->vms[i].slot == v->slot && t->vms[i].kvm == v->kvm) {
+			e = &t->vms[i];
+			break;
+		}
+	if (!e) {
+		if (t->n == VM_TABLE_MAX)
+			drop_oldest_released(t);
+		if (t->n == VM_TABLE_MAX)
+			return;		/* every entry live: cannot happen with max-vms <= 1024 */
+		e = &t->vms[t->n++];
+		memset(e, 0, sizeof(*e));
+		e->slot = v->slot;
+		e->kvm = v->kvm;
+		e->pid = v->pid;
+		st_vm_name((pid_t)v->pid, e->name, sizeof(e->name));
+	}
+	e->c = v->c;
+	e->pending = v->pending;
+	e->adopted_sps = v->adopted_sps;
+	e->live_sps = v->live_sps;
+	e->alive = v->live && st_process_alive(v->pid);
+}
+
+int vm_table_refresh(struct vm_table *t, struct tracer *tr)
+{
+	return tracer_collect(tr, refresh_one, t);
+}
+
+void vm_table_release_exited(struct vm_table *t, struct tracer *tr)
+{
+	for (unsigned int i = 0; i < t->n; i++) {
+		struct vm_entry *e = &t->vms[i];
+
+		if (e->alive || e->released)
+			continue;
+		tracer_release_vm(tr, e->slot, e->kvm);
+		e->released = true;
+	}
+}
+
+void vm_table_forget_released(struct vm_table *t)
+{
+	unsigned int out = 0;
+
+	for (unsigned int i = 0; i < t->n; i++)
+		if (!t->vms[i].released)
+			t->vms[out++] = t->vms[i];
+	t->n = out;
+}
+
+struct vm_entry *vm_table_find_pid(struct vm_table *t, uint32_t pid, unsigned int nth)
+{
+	for (unsigned int i = 0; i < t->n; i++)
+		if (t->vms[i].pid == pid && nth-- == 0)
+			return &t->vms[i];
+	return NULL;
+}

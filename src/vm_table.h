@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VMs user space knows: named once, refreshed from BPF each collect.
+ * A VM whose process is gone is reported once more, its BPF slot freed,
+ * and kept (bounded) for the final report.
+ */
+#ifndef SHADOWTRACE_VM_TABLE_H
+#define SHADOWTRACE_VM_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tracer.h"
+
+#define VM_NAME_MAX	64
+#define VM_TABLE_MAX	1024	/* live + exited VMs kept for the final report */
+
+struct vm_entry {
+	uint32_t slot;
+	uint64_t kvm;
+	uint32_t pid;
+	char name[VM_NAME_MAX];
+	bool alive;		/* its process still runs */
+	bool released;		/* BPF slot already freed */
+	bool pending;
+	uint64_t adopted_sps, live_sps;
+	struct st_vm_counters c;
+};
+
+struct vm_table {
+	struct vm_entry *vms;
+	unsigned int n;
+	uint64_t forgotten;	/* exited VMs dropped from a full table */
+};
+
+int vm_table_init(struct vm_table *t);
+void vm_table_free(struct vm_table *t);
+/* Refresh from BPF; returns 0 or -errno. */
+int vm_table_refresh(struct vm_table *t, struct tracer *tr);
+/* Free the BPF slots of VMs that have exited (after they were reported). */
+void vm_table_release_exited(struct vm_table *t, struct tracer *tr);
+/* Forget released VMs (interval mode: they were reported once more). */
+void vm_table_forget_released(struct vm_table *t);
+struct vm_entry *vm_table_find_pid(struct vm_table *t, uint32_t pid, unsigned int nth);
+
+bool st_process_alive(uint32_t pid);
+
+#endif

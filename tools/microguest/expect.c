@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ground truth: the per-VM figures each scenario must produce, derived from
+ * the script and the layout (see scenarios.c), not from any measurement.
+ *
+ * Every run maps: the code page (one read/exec fault, access -ux) and the
+ * page-table pages the guest writes itself (one write fault each, wux).
+ * Shadow pages: PML4, PDPT, PD, PT0 (code), plus data PTs or direct pages,
+ * plus a second root after a CR3 switch; the VM's exit zaps them all.
+ */
+#include <string.h>
+
+#include "microguest.h"
+#include "layout.h"
+
+#define RUX (ST_ACC_USER | ST_ACC_EXEC)		/* "-ux" */
+#define WUX (ST_ACC_ALL)			/* "wux" */
+
+static void lifetimes(struct st_vm_counters *c, unsigned int changes, __u64 slots)
+{
+	struct st_hist *h = &c->hist[ST_HIST_SLOT_CHANGES];
+
+	h->buckets[st_hist_bucket(changes)] += slots;
+	h->sum += (__u64)changes * slots;
+}
+
+static void pages(struct st_vm_counters *c, unsigned int created)
+{
+	c->sp_events[ST_SP_CREATED] += created;
+	c->sp_events[ST_SP_ZAPPED] += created;
+}
+
+/* read n pages then write them: n first maps (-ux) and n -ux -> wux */
+static void fault_churn(struct st_vm_counters *c, unsigned int n, unsigned int pts)
+{
+	c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += 2ULL * n + 1;
+	c->first_writes += n + 1ULL;
+	c->access_changes[ST_ORIGIN_FAULT][RUX][WUX] += n;
+	lifetimes(c, 1, n);
+	lifetimes(c, 0, 1);		/* code page */
+	pages(c, 4 + pts);
+}
+
+/* the guest writes its own data PTs: one wux fault and one unsync each */
+static void guest_pt_writes(struct st_vm_counters *c, unsigned int pts)
+{
+	c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += pts;
+	c->first_writes += pts;
+	lifetimes(c, 0, pts);
+	c->sp_events[ST_SP_UNSYNCED] += pts;
+	c->sp_events[ST_SP_SYNCED] += pts;	/* after the CR3 switch */
+	pages(c, 1);				/* root B */
+}
+
+void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *c)
+{
+	struct mg_layout l;
+
+	mg_layout(s, n, &l);
+	memset(c, 0, sizeof(*c));
+	switch (s) {
+	case MG_FAULT_CHURN:
+		fault_churn(c, n, l.data_pts);
+		break;
+	case MG_SYNC_FLIP:
+		fault_churn(c, n, l.data_pts);
+		guest_pt_writes(c, l.data_pts);
+		/* sync: wux -> -ux; each slot then had 2 changes, not 1 */
+		c->writes[ST_ORIGIN_SYNC][ST_KIND_INDIRECT][0] += n;
+		c->access_changes[ST_ORIGIN_SYNC][WUX][RUX] += n;
+		c->hist[ST_HIST_SLOT_CHANGES].buckets[st_hist_bucket(1)] -= n;
+		c->hist[ST_HIST_SLOT_CHANGES].sum -= n;
+		lifetimes(c, 2, n);
+		c->hist[ST_HIST_CHANGE_INTERVAL].buckets[0] = n; /* count only */
+		break;
+	case MG_REMAP:
+		/* n reads; sync drops n (gfn moved); re-read: a fault per 8 */
+		c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += n + 1ULL + div_up(n, 8);
+		c->writes[ST_ORIGIN_PREFETCH][ST_KIND_INDIRECT][0] += n - div_up(n, 8);
+		c->first_writes += 2ULL * n + 1;
+		lifetimes(c, 0, 2ULL * n + 1);
+		pages(c, 4 + l.data_pts);
+		guest_pt_writes(c, l.data_pts);
+		c->gfn_mismatches[ST_MISMATCH_SYNC] += n;
+		c->sync_drops[ST_SYNC_DROP_GFN] += n;
+		c->hist[ST_HIST_GFN_DISTANCE].buckets[st_hist_bucket(l.remap_delta)] += n;
+		c->hist[ST_HIST_GFN_DISTANCE].sum += n * l.remap_delta;
+		break;
+	case MG_HUGEPAGE_DIRTYLOG:
+		/* code, one 2 MiB map per huge page, then n 4 KiB in direct pages */
+		c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += 1;
+		c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][1] += l.huge_pages;
+		c->writes[ST_ORIGIN_FAULT][ST_KIND_DIRECT][0] += n;
+		c->first_writes += 1ULL + l.huge_pages;
+		lifetimes(c, 0, 1ULL + l.huge_pages);
+		pages(c, 4 + l.huge_pages);
+		break;
+	case MG_PREFETCH:
+		/* one fault per 8-entry group, KVM prefetches the rest */
+		c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += div_up(n, 8) + 1ULL;
+		c->writes[ST_ORIGIN_PREFETCH][ST_KIND_INDIRECT][0] += n - div_up(n, 8);
+		c->first_writes += n + 1ULL;
+		lifetimes(c, 0, n + 1ULL);
+		pages(c, 4 + l.data_pts);
+		break;
+	case MG_REUSE:
+		fault_churn(c, n, l.data_pts);
+		fault_churn(c, n, l.data_pts);
+		break;
+	default:
+		break;
+	}
+}

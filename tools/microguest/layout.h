@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Guest memory layout, shared by the scenario scripts and their ground truth. */
+#ifndef MICROGUEST_LAYOUT_H
+#define MICROGUEST_LAYOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "microguest.h"
+
+#define PML4A_GPA	0x1000ULL
+#define PML4B_GPA	0x2000ULL
+#define PDPT_GPA	0x3000ULL
+#define PD_GPA		0x4000ULL
+#define PT0_GPA		0x5000ULL
+#define DATA_PT_GPA	0x6000ULL	/* up to 32 consecutive PTs */
+#define TSS_GPA		0xf8000ULL	/* alone in its 8-PTE prefetch group */
+#define CODE_GPA	0x100000ULL	/* likewise */
+#define DATA_GPA	0x200000ULL
+
+#define PTE_P	0x1ULL
+#define PTE_W	0x2ULL
+#define PTE_U	0x4ULL
+#define PTE_A	0x20ULL
+#define PTE_D	0x40ULL
+#define PTE_PS	0x80ULL
+
+#define KVM_MEM_LOG_DIRTY_PAGES_FLAG	1u
+
+struct mg_layout {
+	unsigned int n;
+	unsigned int data_pts;		/* 4 KiB data: PTs covering n pages */
+	unsigned int huge_pages;	/* huge data: 2 MiB guest pages */
+	uint64_t remap_delta;		/* pages a remapped PTE moves up */
+	uint64_t mem_size;
+	bool huge;
+	bool accessed;			/* data PTEs start with Accessed=1 */
+};
+
+static inline unsigned int div_up(unsigned int a, unsigned int b)
+{
+	return (a + b - 1) / b;
+}
+
+static inline void mg_layout(enum mg_scenario s, unsigned int n, struct mg_layout *l)
+{
+	uint64_t pages;
+
+	*l = (struct mg_layout){ .n = n };
+	l->huge = s == MG_HUGEPAGE_DIRTYLOG;
+	l->accessed = s == MG_PREFETCH;
+	if (l->huge) {
+		l->huge_pages = div_up(n, 512);
+		l->mem_size = DATA_GPA + ((uint64_t)l->huge_pages << 21);
+		return;
+	}
+	l->data_pts = div_up(n, 512);
+	/* a power of two at least n, so remapped gfns never overlap */
+	l->remap_delta = 1024;
+	while (l->remap_delta < n)
+		l->remap_delta <<= 1;
+	pages = (DATA_GPA >> 12) + n + (s == MG_REMAP ? l->remap_delta : 0);
+	l->mem_size = ((pages << 12) + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
+}
+
+#endif

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest page tables, guest code and the scripted scenarios.
+ *
+ * Guest physical (= guest virtual, identity mapped) layout:
+ *   0x1000 PML4 A, 0x2000 PML4 B (same PDPT: a CR3 switch target),
+ *   0x3000 PDPT, 0x4000 PD, 0x5000 PT0 (maps 0..2 MiB),
+ *   0x6000.. data PTs (map 2 MiB.. in 4 KiB pages), 0xf8000 TSS, 0x100000 code,
+ *   2 MiB.. data pages (or 2 MiB guest huge pages).
+ * Every guest PTE starts with Accessed=0 and Dirty=0, so KVM neither
+ * prefetches it nor maps it writable on a read: each event is scripted.
+ * Only where a scenario wants prefetch (prefetch, remap's re-read) are
+ * gptes accessed: one fault then maps its whole 8-entry group.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "microguest.h"
+#include "vm.h"
+#include "layout.h"
+
+/* Guest routines; each ends with "out 0x10, al" (done) and "jmp $". */
+static const uint8_t guest_code[] = {
+	/* 0x00 READ: rdi addr, rsi stride, rcx count */
+	0x8a, 0x07,			/* mov al, [rdi]   */
+	0x48, 0x01, 0xf7,		/* add rdi, rsi    */
+	0x48, 0xff, 0xc9,		/* dec rcx         */
+	0x75, 0xf6,			/* jnz 0x00        */
+	0xe6, 0x10, 0xeb, 0xfe,		/* out 0x10; jmp $ */
+	[0x20] =
+	/* 0x20 WRITE: rdi addr, rsi stride, rcx count */
+	0x88, 0x07,			/* mov [rdi], al   */
+	0x48, 0x01, 0xf7,		/* add rdi, rsi    */
+	0x48, 0xff, 0xc9,		/* dec rcx         */
+	0x75, 0xf6,			/* jnz 0x20        */
+	0xe6, 0x10, 0xeb, 0xfe,
+	[0x40] =
+	/* 0x40 PTE_AND: rdi first PTE, rcx count, rdx mask */
+	0x48, 0x21, 0x17,		/* and [rdi], rdx  */
+	0x48, 0x83, 0xc7, 0x08,		/* add rdi, 8      */
+	0x48, 0xff, 0xc9,		/* dec rcx         */
+	0x75, 0xf4,			/* jnz 0x40        */
+	0xe6, 0x10, 0xeb, 0xfe,
+	[0x60] =
+	/* 0x60 PTE_REMAP: rdi first PTE, rcx count, rbx mask, rdx addend */
+	0x48, 0x21, 0x1f,		/* and [rdi], rbx  */
+	0x48, 0x01, 0x17,		/* add [rdi], rdx  */
+	0x48, 0x83, 0xc7, 0x08,		/* add rdi, 8      */
+	0x48, 0xff, 0xc9,		/* dec rcx         */
+	0x75, 0xf1,			/* jnz 0x60        */
+	0xe6, 0x10, 0xeb, 0xfe,
+	[0x80] =
+	/* 0x80 NOP: just report done (lets KVM sync on entry) */
+	0xe6, 0x10, 0xeb, 0xfe,
+};
+
+enum { R_READ = 0x00, R_WRITE = 0x20, R_PTE_AND = 0x40, R_PTE_REMAP = 0x60, R_NOP = 0x80 };
+
+static const char *const names[MG_SCENARIOS] = {
+	[MG_FAULT_CHURN] = "fault-churn",
+	[MG_SYNC_FLIP] = "sync-flip",
+	[MG_REMAP] = "remap",
+	[MG_HUGEPAGE_DIRTYLOG] = "hugepage-dirtylog",
+	[MG_PREFETCH] = "prefetch",
+	[MG_REUSE] = "reuse",
+};
+
+const char *mg_scenario_name(enum mg_scenario s)
+{
+	return s < MG_SCENARIOS ? names[s] : "?";
+}
+
+int mg_scenario_parse(const char *name, enum mg_scenario *out)
+{
+	for (int s = 0; s < MG_SCENARIOS; s++)
+		if (!strcmp(name, names[s])) {
+			*out = s;
+			return 0;
+		}
+	return -1;
+}
+
+const char *mg_check_n(enum mg_scenario s __attribute__((unused)), unsigned int n)
+{
+	if (n < 1 || n > MG_MAX_N)
+		return "N must be between 1 and 16384";
+	return NULL;
+}
+
+static uint64_t *table(struct mg_vm *vm, uint64_t gpa)
+{
+	return (uint64_t *)(vm->mem + gpa);
+}
+
+/* (Re)write all guest page tables: fresh A=0/D=0 entries. */
+static void build_tables(struct mg_vm *vm, const struct mg_layout *l)
+{
+	const uint64_t up = PTE_P | PTE_W | PTE_U;
+
+	memset(vm->mem, 0, DATA_GPA);
+	table(vm, PML4A_GPA)[0] = PDPT_GPA | up;
+	table(vm, PML4B_GPA)[0] = PDPT_GPA | up;
+	table(vm, PDPT_GPA)[0] = PD_GPA | up;
+	table(vm, PD_GPA)[0] = PT0_GPA | up;
+	for (uint64_t i = 0; i < 512; i++)
+		table(vm, PT0_GPA)[i] = i << 12 | up;
+	memcpy(vm->mem + CODE_GPA, guest_code, sizeof(guest_code));
+
+	if (l->huge) {
+		for (unsigned int j = 0; j < l->huge_pages; j++)
+			table(vm, PD_GPA)[1 + j] = (DATA_GPA + ((uint64_t)j << 21)) | up | PTE_PS;
+		return;
+	}
+	for (unsigned int j = 0; j < l->data_pts; j++)
+		table(vm, PD_GPA)[1 + j] = (DATA_PT_GPA + ((uint64_t)j << 12)) | up;
+	for (unsigned int i = 0; i < l->n; i++)
+		table(vm, DATA_PT_GPA)[i] = (DATA_GPA + ((uint64_t)i << 12)) | up |
+					    (l->accessed ? PTE_A : 0);
+}
+
+static int call(struct mg_vm *vm, uint64_t routine, uint64_t rdi, uint64_t rsi,
+		uint64_t rcx, uint64_t rdx, uint64_t rbx)
+{
+	struct mg_call c = {
+		.rip = CODE_GPA + routine, .rdi = rdi, .rsi = rsi,
+		.rcx = rcx, .rdx = rdx, .rbx = rbx,
+	};
+	return mg_vm_call(vm, &c);
+}
+
+static int touch(struct mg_vm *vm, uint64_t routine, unsigned int n, uint64_t stride)
+{
+	return call(vm, routine, DATA_GPA, stride, n, 0, 0);
+}
+
+/* The guest clears W in its own first n data PTEs; a CR3 switch syncs them. */
+static int guest_write_protect_and_sync(struct mg_vm *vm, unsigned int n)
+{
+	int r = call(vm, R_PTE_AND, DATA_PT_GPA, 0, n, ~PTE_W, 0);
+
+	if (!r)
+		r = mg_vm_set_cr3(vm, PML4B_GPA);
+	if (!r)
+		r = call(vm, R_NOP, 0, 0, 0, 0, 0);
+	return r;
+}
+
+static int guest_remap_and_sync(struct mg_vm *vm, const struct mg_layout *l)
+{
+	/*
+	 * Move each PTE delta pages up, keeping it present and accessed: sync
+	 * then drops it for the gfn change alone (an unaccessed gpte would be
+	 * dropped as invalid before its gfn is even compared).
+	 */
+	int r = call(vm, R_PTE_REMAP, DATA_PT_GPA, 0, l->n,
+		     l->remap_delta << 12, ~0ULL);
+
+	if (!r)
+		r = mg_vm_set_cr3(vm, PML4B_GPA);
+	if (!r)
+		r = call(vm, R_NOP, 0, 0, 0, 0, 0);
+	return r;
+}
+
+static int fault_churn(struct mg_vm *vm, unsigned int n)
+{
+	int r = touch(vm, R_READ, n, 4096);
+
+	return r ? r : touch(vm, R_WRITE, n, 4096);
+}
+
+static int run_steps(struct mg_vm *vm, enum mg_scenario s, const struct mg_layout *l)
+{
+	int r;
+
+	switch (s) {
+	case MG_FAULT_CHURN:
+		return fault_churn(vm, l->n);
+	case MG_SYNC_FLIP:
+		r = fault_churn(vm, l->n);
+		return r ? r : guest_write_protect_and_sync(vm, l->n);
+	case MG_REMAP:
+		r = touch(vm, R_READ, l->n, 4096);
+		if (!r)
+			r = guest_remap_and_sync(vm, l);
+		return r ? r : touch(vm, R_READ, l->n, 4096);
+	case MG_HUGEPAGE_DIRTYLOG:
+		r = touch(vm, R_WRITE, l->huge_pages, 2ULL << 20);
+		if (!r)
+			r = mg_vm_set_slot(vm, KVM_MEM_LOG_DIRTY_PAGES_FLAG);
+		return r ? r : touch(vm, R_WRITE, l->n, 4096);
+	case MG_PREFETCH:
+		return touch(vm, R_READ, div_up(l->n, 8), 8 * 4096);
+	case MG_REUSE:
+		r = fault_churn(vm, l->n);
+		/* deleting the slot zaps every shadow page; addresses get reused */
+		if (!r)
+			r = mg_vm_delete_slot(vm);
+		if (!r) {
+			build_tables(vm, l);
+			r = mg_vm_set_slot(vm, 0);
+		}
+		return r ? r : fault_churn(vm, l->n);
+	default:
+		return MG_EXIT_USAGE;
+	}
+}
+
+int mg_run(enum mg_scenario s, unsigned int n, char *err, size_t errlen)
+{
+	struct mg_vm vm = { .err = err, .errlen = errlen };
+	struct mg_layout l;
+	int r;
+
+	mg_layout(s, n, &l);
+	r = mg_vm_open(&vm, l.mem_size, l.huge);
+	if (!r && l.huge && mg_vm_thp_bytes(&vm) < l.mem_size) {
+		snprintf(err, errlen,
+			 "transparent huge pages unavailable (%llu of %llu bytes huge); "
+			 "hugepage-dirtylog needs THP 'madvise' or 'always'",
+			 (unsigned long long)mg_vm_thp_bytes(&vm),
+			 (unsigned long long)l.mem_size);
+		r = MG_EXIT_PRECONDITION;
+	}
+	if (!r) {
+		build_tables(&vm, &l);
+		r = mg_vm_start_long_mode(&vm, PML4A_GPA, TSS_GPA);
+	}
+	if (!r)
+		r = run_steps(&vm, s, &l);
+	mg_vm_close(&vm);
+	return r;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Minimal /dev/kvm plumbing for the micro-guest: one VM, one vCPU, one slot. */
+#ifndef MICROGUEST_VM_H
+#define MICROGUEST_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mg_vm {
+	int kvm_fd, vm_fd, vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	void *map;		/* whole host mapping */
+	size_t map_len;
+	uint8_t *mem;		/* guest physical 0, 2 MiB aligned */
+	uint64_t mem_size;
+	char *err;		/* one-line reason of the last failure */
+	size_t errlen;
+};
+
+/* Routine arguments, in the registers the guest code expects. */
+struct mg_call {
+	uint64_t rip, rdi, rsi, rcx, rdx, rbx;
+};
+
+/* Returns 0, or an MG_EXIT_* status with @vm->err filled. */
+int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, bool thp);
+int mg_vm_set_slot(struct mg_vm *vm, uint32_t flags);
+int mg_vm_delete_slot(struct mg_vm *vm);
+int mg_vm_start_long_mode(struct mg_vm *vm, uint64_t cr3, uint64_t tss_gpa);
+int mg_vm_set_cr3(struct mg_vm *vm, uint64_t cr3);
+/* Run a guest routine until it reports done with "out 0x10, al". */
+int mg_vm_call(struct mg_vm *vm, const struct mg_call *c);
+/* Bytes of @vm->mem backed by transparent huge pages. */
+uint64_t mg_vm_thp_bytes(const struct mg_vm *vm);
+void mg_vm_close(struct mg_vm *vm);
+
+#endif
