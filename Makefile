@@ -1,8 +1,10 @@
 # shadowtrace — see README.md
 #
+#   make demo       build, then run the built-in micro-guest demo (README quick start)
 #   make            build ./shadowtrace and tools/microguest/microguest
-#   make test       unit + live tests (needs root, /dev/kvm, BPF)
-#   make test SANITIZE=1   the same under AddressSanitizer + UBSan
+#   make test       unit + live tests, run on a test build under AddressSanitizer
+#                   and UBSan (SANITIZE=0: on the release build); needs root,
+#                   /dev/kvm and BPF for the live part, which skips without them
 #   make deps       install build dependencies (Debian, apt-get)
 
 OUTPUT    ?= .output
@@ -10,6 +12,7 @@ CLANG     ?= clang
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 CC        ?= gcc
 SANITIZE  ?= 0
+TEST_SANITIZE ?= 1
 VERSION   := 0.1.0
 
 WARN      := -Wall -Wextra -Werror
@@ -17,8 +20,12 @@ CFLAGS    ?= -g -O2
 CFLAGS    += $(WARN) -std=gnu11 -DST_VERSION=\"$(VERSION)\" \
 	     -Iinclude -Isrc -Itools/microguest -I$(OUTPUT)
 LDLIBS    := -lbpf -lelf -lz
+ST_BIN    := shadowtrace
+MG_BIN    := tools/microguest/microguest
 ifeq ($(SANITIZE),1)
 OUTPUT    := .output-san
+ST_BIN    := $(OUTPUT)/shadowtrace
+MG_BIN    := $(OUTPUT)/microguest
 CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
 endif
@@ -37,13 +44,18 @@ APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 HEADERS   := $(wildcard include/*.h src/*.h tools/microguest/*.h)
 
-.PHONY: all clean test test-unit test-live deps
-all: shadowtrace tools/microguest/microguest
+.PHONY: all clean test deps binaries demo
+all: deps $(ST_BIN) $(MG_BIN)
+binaries: $(ST_BIN) $(MG_BIN) $(OUTPUT)/unit_tests
 
+# installs only what is missing; a no-op on a prepared machine
 deps:
 	@tools/install-deps.sh
 
-$(OUTPUT) $(OUTPUT)/mg:
+demo: all
+	./shadowtrace demo
+
+$(OUTPUT) $(OUTPUT)/mg: | deps
 	@mkdir -p $@
 
 # vmlinux.h: from the running kernel when its BTF has KVM's shadow MMU types
@@ -72,11 +84,11 @@ $(OUTPUT)/mg/%.o: tools/microguest/%.c $(HEADERS) | $(OUTPUT)/mg
 	@echo "  CC       $@"
 	@$(CC) $(CFLAGS) -c $< -o $@
 
-shadowtrace: $(APP_OBJS) $(LIB_OBJS) $(MG_OBJS)
+$(ST_BIN): $(APP_OBJS) $(LIB_OBJS) $(MG_OBJS)
 	@echo "  LINK     $@"
 	@$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-tools/microguest/microguest: $(OUTPUT)/mg/main.o $(MG_OBJS) $(LIB_OBJS)
+$(MG_BIN): $(OUTPUT)/mg/main.o $(MG_OBJS) $(LIB_OBJS)
 	@echo "  LINK     $@"
 	@$(CC) $(LDFLAGS) $^ -o $@
 
@@ -84,9 +96,18 @@ $(OUTPUT)/unit_tests: tests/unit_tests.c $(LIB_OBJS) $(MG_OBJS) $(HEADERS)
 	@echo "  LINK     $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) tests/unit_tests.c $(LIB_OBJS) $(MG_OBJS) -o $@
 
-# README's test command. Ends with "N passed, N failed[, N skipped]".
-test: all $(OUTPUT)/unit_tests
-	@tests/run.sh $(OUTPUT)/unit_tests
+# README's test command. Ends with "N passed, N failed, N skipped".
+ifeq ($(TEST_SANITIZE),1)
+TEST_OUT  := .output-san
+else
+TEST_OUT  := .output
+endif
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SANITIZE=$(TEST_SANITIZE) binaries
+	@ST_BIN=$(if $(filter 1,$(TEST_SANITIZE)),$(TEST_OUT)/shadowtrace,./shadowtrace) \
+	 MG_BIN=$(if $(filter 1,$(TEST_SANITIZE)),$(TEST_OUT)/microguest,tools/microguest/microguest) \
+	 UNIT_BIN=$(TEST_OUT)/unit_tests RELEASE_BIN=./shadowtrace tests/run.sh
 
 clean:
 	rm -rf .output .output-san shadowtrace tools/microguest/microguest

@@ -126,6 +126,23 @@ static long claim_free_slot(__u32 i, void *data)
 	return 1;
 }
 
+/* Who runs this VM: read now, in the VMM's context. */
+static __always_inline void read_vmm_identity(struct st_vm_info *info)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 start = BPF_CORE_READ(task, mm, arg_start);
+	__u64 end = BPF_CORE_READ(task, mm, arg_end);
+	__u32 len = end > start ? end - start : 0;
+
+	bpf_get_current_comm(info->comm, sizeof(info->comm));
+	if (len > ST_CMDLINE_MAX)
+		len = ST_CMDLINE_MAX;
+	info->cmdline_len = 0;
+	if (len && !bpf_probe_read_user(info->cmdline, len & (ST_CMDLINE_MAX - 1) ?: ST_CMDLINE_MAX,
+					(void *)start))
+		info->cmdline_len = len;
+}
+
 /*
  * The slot of VM @kvm, creating it on first sight. A VM with a different
  * process at a known kvm address is a new VM at a reused address.
@@ -161,6 +178,7 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 	v->info->adopted_sps = 0;
 	v->info->live_sps = 0;
 	v->info->pending.type = ST_PENDING_NONE;
+	read_vmm_identity(v->info);
 	v->info->state = ST_VM_LIVE;
 	if (bpf_map_update_elem(&vm_ids, &key, &slot, BPF_ANY)) {
 		v->info->state = ST_VM_FREE;

@@ -122,6 +122,9 @@ enum st_vm_state {
 	ST_VM_LIVE,
 };
 
+#define ST_CMDLINE_MAX	256
+#define ST_COMM_MAX	16
+
 /* Identity and bookkeeping of one VM slot (non per-CPU). */
 struct st_vm_info {
 	__u64 kvm;		/* struct kvm *, 0 when the slot is free */
@@ -131,6 +134,10 @@ struct st_vm_info {
 	__u64 adopted_sps;	/* pages that existed before attach */
 	__u64 live_sps;		/* tracked shadow pages right now */
 	struct st_pending pending;
+	/* the VMM's identity, read at first sight: it may exit before we look */
+	__u32 cmdline_len;
+	char comm[ST_COMM_MAX];
+	char cmdline[ST_CMDLINE_MAX];	/* NUL-separated, maybe truncated */
 };
 
 /* A shadow page around its sync: before at kvm_mmu_sync_page, after later. */

@@ -65,10 +65,10 @@ int st_trace(const struct st_options *o)
 			session_end(&s);
 			return ST_EXIT_RUNTIME;
 		}
-	} else if (!o->json) {
-		fprintf(stderr, "Tracing KVM shadow MMU (%s mode)... Hit Ctrl-C to end.\n",
-			s.rep.attach_mode);
 	}
+	/* on stderr, also with --json: scripts wait for this line */
+	fprintf(stderr, "Tracing KVM shadow MMU (%s mode)... %s\n", s.rep.attach_mode,
+		o->command ? "until the command exits." : "Hit Ctrl-C to end.");
 	next = s.start + o->interval_s;
 	while (!st_stop_signal) {
 		struct timespec nap = { 0, 50 * 1000 * 1000 };

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "tracer.h"
+#include "vm_name.h"
 #include "shadowtrace.skel.h"
 
 const char *const st_drop_names[ST_DROPS] = {
@@ -213,6 +214,9 @@ int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *
 		vm->pending = info.pending.type != ST_PENDING_NONE;
 		vm->adopted_sps = info.adopted_sps;
 		vm->live_sps = info.live_sps;
+		info.comm[ST_COMM_MAX - 1] = 0;
+		st_vm_name_from(info.cmdline, info.cmdline_len < ST_CMDLINE_MAX ? info.cmdline_len :
+				ST_CMDLINE_MAX, info.comm, info.pid, vm->name, sizeof(vm->name));
 		fn(vm, arg);
 	}
 	free(vm);

@@ -22,6 +22,7 @@ struct tracer_vm {
 	bool live;		/* BPF still attributes events to it */
 	bool pending;		/* one write not yet resolved */
 	uint64_t adopted_sps, live_sps;
+	char name[64];		/* from the VMM's command line, else its comm */
 	struct st_vm_counters c;
 };
 

@@ -4,6 +4,8 @@
 
 #include "vm_name.h"
 
+static void printable(char *s);
+
 /* QEMU option syntax: "guest=NAME,debug-threads=on" or plain "NAME". */
 static bool name_value(const char *v, char *out, size_t outlen)
 {
@@ -23,10 +25,9 @@ static bool name_value(const char *v, char *out, size_t outlen)
 		return false;
 	if (n >= outlen)
 		n = outlen - 1;
-	/* keep names printable: they become labels and JSON strings */
-	for (size_t i = 0; i < n; i++)
-		out[i] = (start[i] >= 0x20 && start[i] < 0x7f) ? start[i] : '?';
+	memcpy(out, start, n);
 	out[n] = 0;
+	printable(out);	/* names become labels and JSON strings */
 	return true;
 }
 
@@ -53,36 +54,22 @@ bool st_name_from_cmdline(const char *cmdline, size_t len, char *out, size_t out
 	return false;
 }
 
-void st_vm_name(pid_t pid, char *out, size_t outlen)
+static void printable(char *s)
 {
-	char path[64], buf[4096];
-	size_t n;
-	FILE *f;
+	for (; *s; s++)
+		if (*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	f = fopen(path, "re");
-	if (f) {
-		n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		if (st_name_from_cmdline(buf, n, out, outlen))
-			return;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(buf, sizeof(buf), f)) {
-			buf[strcspn(buf, "\n")] = 0;
-			fclose(f);
-			if (buf[0]) {
-				snprintf(out, outlen, "%s", buf);
-				for (char *c = out; *c; c++)
-					if (*c < 0x20 || *c == 0x7f)
-						*c = '?';
-				return;
-			}
-		} else {
-			fclose(f);
-		}
+void st_vm_name_from(const char *cmdline, size_t len, const char *comm, pid_t pid,
+		     char *out, size_t outlen)
+{
+	if (st_name_from_cmdline(cmdline, len, out, outlen))
+		return;
+	if (comm && comm[0]) {
+		snprintf(out, outlen, "%s", comm);
+		printable(out);
+		return;
 	}
 	snprintf(out, outlen, "pid-%d", (int)pid);
 }

@@ -13,7 +13,8 @@
  * "-name=..."). Returns false if no name is given.
  */
 bool st_name_from_cmdline(const char *cmdline, size_t len, char *out, size_t outlen);
-/* The name of @pid's VM: from its command line, else its comm, else "pid-N". */
-void st_vm_name(pid_t pid, char *out, size_t outlen);
+/* A VM's name: from the VMM's command line, else its @comm, else "pid-N". */
+void st_vm_name_from(const char *cmdline, size_t len, const char *comm, pid_t pid,
+		     char *out, size_t outlen);
 
 #endif

@@ -70,7 +70,7 @@ static void refresh_one(const struct tracer_vm *v, void *arg)
 		e->slot = v->slot;
 		e->kvm = v->kvm;
 		e->pid = v->pid;
-		st_vm_name((pid_t)v->pid, e->name, sizeof(e->name));
+		snprintf(e->name, sizeof(e->name), "%s", v->name);
 	}
 	e->c = v->c;
 	e->pending = v->pending;

@@ -17,7 +17,7 @@
 static int usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-name guest=NAME] [--vms K] [--expect] SCENARIO N\n"
+		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--expect] SCENARIO N\n"
 		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse\n", prog);
 	return MG_EXIT_USAGE;
 }
@@ -40,6 +40,12 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 			vms = (unsigned int)strtoul(argv[++i], &end, 10);
 			if (*end || !vms || vms > MG_MAX_VMS) {
 				fprintf(stderr, "microguest: --vms must be 1..%d\n", MG_MAX_VMS);
+				return MG_EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--pause-after") && i + 1 < argc) {
+			mg_pause_after = (unsigned int)strtoul(argv[++i], &end, 10);
+			if (*end || !mg_pause_after) {
+				fprintf(stderr, "microguest: --pause-after needs a routine count\n");
 				return MG_EXIT_USAGE;
 			}
 		} else if (!strcmp(argv[i], "--expect")) {

@@ -58,6 +58,9 @@ int mg_run_many(const char *const *self_cmd, const char *name_prefix,
 		enum mg_scenario s, unsigned int n, unsigned int vms,
 		int *pids_out, char *err, size_t errlen);
 
+/* After this many guest routines, print "paused" and wait for stdin (0: never). */
+extern unsigned int mg_pause_after;
+
 /* The micro-guest command line; @self_cmd re-runs it for --vms. */
 int mg_main(int argc, char **argv, const char *const *self_cmd);
 

@@ -180,6 +180,22 @@ int mg_vm_set_cr3(struct mg_vm *vm, uint64_t cr3)
 	return 0;
 }
 
+unsigned int mg_pause_after;
+
+/* Lets a test attach a tracer to a VM that already has shadow pages. */
+static void maybe_pause(void)
+{
+	static unsigned int calls;
+	char byte;
+
+	if (!mg_pause_after || ++calls != mg_pause_after)
+		return;
+	fputs("paused\n", stdout);
+	fflush(stdout);
+	if (read(STDIN_FILENO, &byte, 1) < 0)
+		return;
+}
+
 int mg_vm_call(struct mg_vm *vm, const struct mg_call *c)
 {
 	struct kvm_regs regs = {
@@ -198,8 +214,10 @@ int mg_vm_call(struct mg_vm *vm, const struct mg_call *c)
 		}
 		switch (vm->run->exit_reason) {
 		case KVM_EXIT_IO:
-			if (vm->run->io.port == DONE_PORT)
+			if (vm->run->io.port == DONE_PORT) {
+				maybe_pause();
 				return 0;
+			}
 			return fail(vm, MG_EXIT_GUEST, "guest I/O to unexpected port %#x",
 				    vm->run->io.port);
 		case KVM_EXIT_INTR:

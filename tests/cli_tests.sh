@@ -1,0 +1,51 @@
+# Command-line behaviour that needs no KVM (sourced by tests/run.sh).
+
+cli_decode() {
+	local out
+	out=$(expect_status 0 "$ST_BIN" decode 0x1234007)
+	grep -q '^gfn    0x1234 (gpa 0x1234000)$' <<<"$out"
+	grep -q '^access wux (write user exec)$' <<<"$out"
+	out=$(expect_status 0 "$ST_BIN" decode --json 0x200005)
+	[[ $(jq -c . <<<"$out") == '{"value":2097157,"gfn":512,"gpa":2097152,"access":"-ux","reserved_bits":0}' ]]
+}
+
+cli_bad_numbers() {
+	expect_one_line_error 2 "invalid --interval 'abc'" "$ST_BIN" -i abc
+	expect_one_line_error 2 "invalid --interval '0'" "$ST_BIN" -i 0
+	expect_one_line_error 2 "invalid --duration '-5'" "$ST_BIN" -d -5
+	expect_one_line_error 2 "invalid --pid '12x'" "$ST_BIN" -p 12x
+	expect_one_line_error 2 "invalid --max-vms '0'" "$ST_BIN" --max-vms 0
+	expect_one_line_error 2 "invalid --max-shadow-pages '99999999999'" "$ST_BIN" --max-shadow-pages 99999999999
+	expect_one_line_error 2 "invalid -n '0'" "$ST_BIN" demo -n 0
+	expect_one_line_error 2 "invalid --vms '65'" "$ST_BIN" demo --vms 65
+}
+
+cli_bad_words() {
+	expect_one_line_error 2 "unexpected argument 'frobnicate'" "$ST_BIN" frobnicate
+	expect_one_line_error 2 "unknown scenario 'nope'" "$ST_BIN" demo --scenario nope
+	expect_one_line_error 2 "cannot decode 'zz'" "$ST_BIN" decode zz
+	expect_one_line_error 2 "decode needs a value" "$ST_BIN" decode
+	expect_one_line_error 2 "--scenario is a demo option" "$ST_BIN" --scenario remap
+	expect_one_line_error 2 "unrecognized option" "$ST_BIN" --bogus
+}
+
+cli_help() {
+	local out
+	out=$(expect_status 0 "$ST_BIN" --help)
+	grep -q 'Exit status: 0 ok' <<<"$out"
+	grep -q -- '--max-shadow-pages' <<<"$out"
+}
+
+cli_microguest_usage() {
+	expect_one_line_error 2 "unknown scenario" "$MG_BIN" warp 10
+	expect_one_line_error 2 "N must be between" "$MG_BIN" fault-churn 0
+	expect_one_line_error 2 "usage" "$MG_BIN"
+}
+
+# Refusals of the environment: exit 3 with one line (run as an unprivileged user).
+cli_refuse_unprivileged() {
+	command -v setpriv >/dev/null || return 0
+	[[ $(id -u) -eq 0 ]] || return 0
+	expect_one_line_error 3 "needs root \(or CAP_BPF and CAP_PERFMON\)" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$ST_BIN" -d 1
+}

@@ -1,0 +1,68 @@
+# Helpers for the bash tests (sourced by tests/run.sh).
+
+# Why live tests cannot run here, or nothing.
+why_no_live() {
+	[[ $(id -u) -eq 0 ]] || { echo "not root"; return; }
+	[[ -c /dev/kvm ]] || { echo "no /dev/kvm"; return; }
+	[[ -r /sys/kernel/btf/vmlinux ]] || { echo "kernel has no BTF"; return; }
+	command -v jq >/dev/null || { echo "jq missing (make deps)"; return; }
+}
+
+# The comparable figures of one VM, normalized (jq filter on a figures object).
+FIGURES='{translation_writes, translation_writes_by_page, first_writes, remaps,
+	  access_changes, gfn_mismatches, sync_drops, shadow_pages, splits,
+	  lifetimes_untracked,
+	  slot_access_changes: .histograms.slot_access_changes,
+	  gfn_mismatch_distance_pages: .histograms.gfn_mismatch_distance_pages,
+	  access_change_intervals: .histograms.access_change_interval_ns.count}'
+
+# trace CMD...: runs CMD under shadowtrace --json -c, output in $TMP/trace.json
+trace() {
+	timeout 120 "$ST_BIN" --json -c "$*" >"$TMP/trace.json"
+}
+
+# expect_vm NAME SCENARIO N [JSON]: VM NAME's figures equal the ground truth.
+expect_vm() {
+	local name=$1 scen=$2 n=$3 json=${4:-$TMP/trace.json}
+	local want got
+	want=$("$MG_BIN" --expect "$scen" "$n" | jq -S "$FIGURES")
+	got=$(jq -S --arg n "$name" ".vms[] | select(.name == \$n) | $FIGURES" "$json")
+	if [[ -z $got ]]; then
+		echo "VM $name not in the report: $(jq -c '[.vms[].name]' "$json")"
+		return 1
+	fi
+	if [[ $want != "$got" ]]; then
+		echo "VM $name ($scen $n) differs from ground truth:"
+		diff <(echo "$want") <(echo "$got") | head -40
+		return 1
+	fi
+}
+
+# nothing dropped in a report
+expect_no_drops() {
+	local json=${1:-$TMP/trace.json} d
+	d=$(jq '[.dropped[]] | add' "$json")
+	[[ $d == 0 ]] || { echo "drops: $(jq -c .dropped "$json")"; return 1; }
+}
+
+# fails with the command's output unless it exits with status $1
+expect_status() {
+	local want=$1; shift
+	local out rc
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	if [[ $rc != "$want" ]]; then
+		echo "'$*' exited $rc, want $want: $out"
+		return 1
+	fi
+	printf '%s' "$out"
+}
+
+# one line on stderr, naming the problem
+expect_one_line_error() {
+	local want_status=$1 pattern=$2; shift 2
+	local err rc
+	err=$("$@" 2>&1 >/dev/null) && rc=0 || rc=$?
+	[[ $rc == "$want_status" ]] || { echo "'$*' exited $rc, want $want_status: $err"; return 1; }
+	[[ $(printf '%s\n' "$err" | grep -c .) -ge 1 ]] || { echo "no message"; return 1; }
+	printf '%s\n' "$err" | head -1 | grep -qE "$pattern" || { echo "message '$err' lacks /$pattern/"; return 1; }
+}

@@ -1,0 +1,130 @@
+# Live tests: shadowtrace on real VMs of the micro-guest, every figure
+# compared with the ground truth exactly (sourced by tests/run.sh; they
+# need root, /dev/kvm and BPF, and are skipped with a reason otherwise).
+
+# One scenario per test, sizes crossing a page-table (512 entries) boundary.
+live_fault_churn()       { trace "$MG_BIN -name guest=t fault-churn 700"; expect_vm t fault-churn 700; expect_no_drops; }
+live_sync_flip()         { trace "$MG_BIN -name guest=t sync-flip 600"; expect_vm t sync-flip 600; expect_no_drops; }
+live_remap()             { trace "$MG_BIN -name guest=t remap 555"; expect_vm t remap 555; expect_no_drops; }
+live_hugepage_dirtylog() { trace "$MG_BIN -name guest=t hugepage-dirtylog 700"; expect_vm t hugepage-dirtylog 700; expect_no_drops; }
+live_prefetch()          { trace "$MG_BIN -name guest=t prefetch 333"; expect_vm t prefetch 333; expect_no_drops; }
+live_reuse()             { trace "$MG_BIN -name guest=t reuse 300"; expect_vm t reuse 300; expect_no_drops; }
+
+# Several VMs at once, each its own scenario: figures never mix.
+live_multi_vm_mixed() {
+	trace "$MG_BIN -name guest=a fault-churn 300 & $MG_BIN -name guest=b sync-flip 200 &
+	       $MG_BIN -name guest=c remap 100 & $MG_BIN -name guest=d prefetch 64 &
+	       $MG_BIN -name guest=e hugepage-dirtylog 1 & $MG_BIN -name guest=f sync-flip 1 & wait"
+	expect_vm a fault-churn 300
+	expect_vm b sync-flip 200
+	expect_vm c remap 100
+	expect_vm d prefetch 64
+	expect_vm e hugepage-dirtylog 1
+	expect_vm f sync-flip 1
+	[[ $(jq '.vms | length' "$TMP/trace.json") == 6 ]]
+	expect_no_drops
+}
+
+live_many_vms_same_scenario() {
+	trace "$MG_BIN -name guest=m --vms 8 sync-flip 128"
+	for i in 1 2 3 4 5 6 7 8; do expect_vm "m-$i" sync-flip 128; done
+	[[ $(jq '.vms | length' "$TMP/trace.json") == 8 ]]
+}
+
+# wait_ready FILE: shadowtrace printed its "Tracing" line
+wait_ready() {
+	for _ in $(seq 100); do grep -q Tracing "$1" 2>/dev/null && return 0; sleep 0.1; done
+	echo "tracer not ready: $(cat "$1")"
+	return 1
+}
+
+# A VM that ran before shadowtrace attached: its pages are adopted, and only
+# what happens after attach is counted, exactly.
+live_adopt_running_vm() {
+	mkfifo "$TMP/go"
+	"$MG_BIN" -name guest=old --pause-after 2 sync-flip 300 <"$TMP/go" >"$TMP/mg.out" &
+	local mg=$!
+	exec 7>"$TMP/go"
+	for _ in $(seq 100); do grep -q paused "$TMP/mg.out" && break; sleep 0.1; done
+	grep -q paused "$TMP/mg.out"
+	timeout 60 "$ST_BIN" --json -p "$mg" -c "tests/wait-exit.sh $mg" >"$TMP/trace.json" 2>"$TMP/err" &
+	local st=$!
+	wait_ready "$TMP/err"
+	echo go >&7
+	exec 7>&-
+	wait "$mg"
+	wait "$st"
+	local want='{"access_change_intervals":0,"access_changes":[{"count":300,"from":"wux","origin":"sync","to":"-ux"}],"first_writes":1,"gfn_mismatch_distance_pages":{"buckets":[],"count":0,"sum":0},"gfn_mismatches":{"direct":0,"sync":0},"lifetimes_untracked":0,"remaps":0,"shadow_pages":{"created":1,"synced":1,"unsynced":1,"zapped":6},"slot_access_changes":{"buckets":[{"count":1,"max":0,"min":0},{"count":300,"max":1,"min":1}],"count":301,"sum":300},"splits":{"failed":0,"ok":0},"sync_drops":{"gfn":0,"invalid":0,"other":0,"unreadable":0},"translation_writes":{"fault":1,"prefetch":0,"split":0,"sync":300},"translation_writes_by_page":[{"count":1,"kind":"indirect","level":1,"origin":"fault"},{"count":300,"kind":"indirect","level":1,"origin":"sync"}]}'
+	local got
+	got=$(jq -S -c ".vms[] | select(.name == \"old\") | $FIGURES" "$TMP/trace.json")
+	[[ $got == "$want" ]] || { echo "adopted VM: got $got"; return 1; }
+	[[ $(jq '.vms[0].shadow_pages_adopted' "$TMP/trace.json") == 5 ]]
+	expect_no_drops
+}
+
+# -p: only that process's VMs, exactly; another VM at the same time is ignored.
+live_pid_filter() {
+	mkfifo "$TMP/go1" "$TMP/go2"
+	"$MG_BIN" -name guest=target sync-flip 100 <"$TMP/go1" >/dev/null &
+	local t=$!
+	"$MG_BIN" -name guest=other fault-churn 100 <"$TMP/go2" >/dev/null &
+	local o=$!
+	timeout 60 "$ST_BIN" --json -p "$t" -c "tests/wait-exit.sh $t $o" >"$TMP/trace.json" 2>"$TMP/err" &
+	local st=$!
+	wait_ready "$TMP/err"
+	exec 7>"$TMP/go1" 8>"$TMP/go2"
+	exec 7>&- 8>&-
+	wait "$t" "$o" "$st"
+	expect_vm target sync-flip 100
+	[[ $(jq '.vms | length' "$TMP/trace.json") == 1 ]]
+}
+
+# -i: one JSON object per interval, counters never go backwards, exact at the end.
+live_interval_json() {
+	timeout 60 "$ST_BIN" --json -i 1 -c "$MG_BIN -name guest=iv fault-churn 100; sleep 2.5" >"$TMP/lines.json"
+	[[ $(wc -l <"$TMP/lines.json") -ge 3 ]]
+	jq -e . "$TMP/lines.json" >/dev/null
+	[[ $(tail -n1 "$TMP/lines.json" | jq .final) == true ]]
+	[[ $(head -n1 "$TMP/lines.json" | jq .final) == false ]]
+	jq -s -e '[.[] | .vms[] | select(.name == "iv") | .translation_writes.fault] |
+		  . == (. | sort) and length >= 2' "$TMP/lines.json" >/dev/null
+	tail -n1 "$TMP/lines.json" >"$TMP/final.json"
+	expect_vm iv fault-churn 100 "$TMP/final.json"
+}
+
+# SIGINT/SIGTERM: final report, clean detach, status 0.
+live_signals_clean_exit() {
+	for sig in INT TERM; do
+		"$ST_BIN" --json >"$TMP/sig.json" 2>"$TMP/err" &
+		local st=$!
+		wait_ready "$TMP/err"
+		kill -"$sig" "$st"
+		local rc=0
+		wait "$st" || rc=$?
+		[[ $rc == 0 ]] || { echo "SIG$sig: exit $rc"; return 1; }
+		[[ $(jq .final "$TMP/sig.json") == true ]]
+		! bpftool prog show | grep -q tp_set_spte
+		rm -f "$TMP/err"
+	done
+}
+
+# A full VM table: the VM that does not fit is counted, the one that fits is exact.
+live_vm_map_full_counted() {
+	timeout 60 "$ST_BIN" --json --max-vms 1 -c "$MG_BIN -name guest=x1 sync-flip 200 & sleep 0.3; $MG_BIN -name guest=x2 fault-churn 100; wait" >"$TMP/trace.json"
+	[[ $(jq '.vms | length' "$TMP/trace.json") == 1 ]]
+	[[ $(jq '.dropped.vm_map_full' "$TMP/trace.json") -gt 0 ]]
+	expect_vm x1 sync-flip 200
+}
+
+# The built-in demo, as a user runs it, on the release build.
+live_demo_release_build() {
+	timeout 120 "$RELEASE_BIN" demo --json >"$TMP/demo.json"
+	[[ $(jq '.matched' "$TMP/demo.json") == 6 ]]
+	[[ $(jq '.vms' "$TMP/demo.json") == 6 ]]
+	[[ $(jq '[.dropped[]] | add' "$TMP/demo.json") == 0 ]]
+}
+
+live_demo_multi_vm() {
+	timeout 120 "$ST_BIN" demo -n 64 --vms 3 >"$TMP/demo.txt"
+	grep -q '^18 of 18 VMs match the ground truth exactly' "$TMP/demo.txt"
+}

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the pure C parts: the translation decode, histogram edges,
+ * access letters, VM naming, JSON escaping, the comparator and the
+ * micro-guest's ground truth. Prints "PASS name" / "FAIL name: why".
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "figures_json.h"
+#include "hist.h"
+#include "json.h"
+#include "layout.h"
+#include "microguest.h"
+#include "names.h"
+#include "vm_name.h"
+
+static int failed, passed;
+static const char *current;
+static int current_failed;
+
+#define CHECK(cond) do { \
+	if (!(cond)) { \
+		printf("FAIL %s: %s (line %d)\n", current, #cond, __LINE__); \
+		current_failed = 1; \
+		return; \
+	} } while (0)
+
+#define CHECK_EQ(a, b) do { \
+	uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b); \
+	if (a_ != b_) { \
+		printf("FAIL %s: %s == %" PRIu64 ", want %" PRIu64 " (line %d)\n", \
+		       current, #a, a_, b_, __LINE__); \
+		current_failed = 1; \
+		return; \
+	} } while (0)
+
+static void run(const char *name, void (*fn)(void))
+{
+	current = name;
+	current_failed = 0;
+	fn();
+	if (current_failed) {
+		failed++;
+	} else {
+		passed++;
+		printf("PASS %s\n", name);
+	}
+}
+
+static void test_translation_decode(void)
+{
+	uint64_t v = st_translation_make(0x12345, ST_ACC_WRITE | ST_ACC_USER);
+
+	CHECK_EQ(v, 0x12345006);
+	CHECK_EQ(st_translation_gfn(v), 0x12345);
+	CHECK_EQ(st_translation_access(v), 6);
+	CHECK_EQ(st_translation_gfn(0xffffffffff000007ULL), 0xffffffffff000ULL);
+	CHECK_EQ(st_translation_access(0xffffffffffffffffULL), 7);
+	/* access is masked: stray bits never leak into the gfn */
+	CHECK_EQ(st_translation_make(1, 0xff), 0x1007);
+	/* direct page invariant: level 1 index 5, level 2 index 3 */
+	CHECK_EQ(st_direct_gfn(0x200, 1, 5), 0x205);
+	CHECK_EQ(st_direct_gfn(0x40000, 2, 3), 0x40000 + 3 * 512);
+}
+
+static void test_hist_edges(void)
+{
+	/* bucket 0 = {0}, bucket k = [2^(k-1), 2^k - 1]: edges are honest */
+	CHECK_EQ(st_hist_bucket(0), 0);
+	CHECK_EQ(st_hist_bucket(1), 1);
+	CHECK_EQ(st_hist_bucket(2), 2);
+	CHECK_EQ(st_hist_bucket(3), 2);
+	CHECK_EQ(st_hist_bucket(4), 3);
+	CHECK_EQ(st_hist_bucket(1023), 10);
+	CHECK_EQ(st_hist_bucket(1024), 11);
+	CHECK_EQ(st_hist_bucket(~0ULL), ST_HIST_BUCKETS - 1);
+	for (uint32_t b = 1; b < ST_HIST_BUCKETS - 1; b++) {
+		CHECK_EQ(st_hist_bucket(st_hist_lower(b)), b);
+		CHECK_EQ(st_hist_bucket(st_hist_upper(b)), b);
+		CHECK_EQ(st_hist_upper(b) + 1, st_hist_lower(b + 1));
+	}
+}
+
+static void test_access_letters(void)
+{
+	CHECK(!strcmp(st_access_letters(7), "wux"));
+	CHECK(!strcmp(st_access_letters(5), "-ux"));
+	CHECK(!strcmp(st_access_letters(0), "---"));
+	CHECK(!strcmp(st_access_letters(ST_ACC_WRITE), "w--"));
+	for (int a = 0; a < 8; a++)
+		CHECK_EQ(st_access_parse(st_access_letters((uint32_t)a)), a);
+	CHECK_EQ(st_access_parse("xuw"), (uint64_t)-1);
+	CHECK_EQ(st_access_parse("wu"), (uint64_t)-1);
+}
+
+static void name_of(const char *args, size_t len, char *out)
+{
+	if (!st_name_from_cmdline(args, len, out, 64))
+		strcpy(out, "<none>");
+}
+
+static void test_vm_names(void)
+{
+	char out[64];
+	static const char q1[] = "qemu-system-x86_64\0-m\0001G\0-name\0guest=web1,debug-threads=on\0";
+	static const char q2[] = "qemu\0-name\0db\0";
+	static const char q3[] = "qemu\0-name\0process=x,guest=y\0";
+	static const char q4[] = "vmm\0--name=alpha\0";
+	static const char q5[] = "vmm\0-name\0";
+	static const char q6[] = "vmm\0-name\0a\tb\0";
+
+	name_of(q1, sizeof(q1) - 1, out);
+	CHECK(!strcmp(out, "web1"));
+	name_of(q2, sizeof(q2) - 1, out);
+	CHECK(!strcmp(out, "db"));
+	name_of(q3, sizeof(q3) - 1, out);	/* first element is key=value, not guest= */
+	CHECK(!strcmp(out, "<none>"));
+	name_of(q4, sizeof(q4) - 1, out);
+	CHECK(!strcmp(out, "alpha"));
+	name_of(q5, sizeof(q5) - 1, out);	/* -name as the last argument */
+	CHECK(!strcmp(out, "<none>"));
+	name_of(q6, sizeof(q6) - 1, out);	/* control characters never reach labels */
+	CHECK(!strcmp(out, "a?b"));
+	/* truncated cmdline without final NUL */
+	name_of("q\0-name\0guest=long", 18, out);
+	CHECK(!strcmp(out, "long"));
+	st_vm_name_from("x", 1, "qemu-kvm", 7, out, sizeof(out));
+	CHECK(!strcmp(out, "qemu-kvm"));
+	st_vm_name_from("", 0, "", 7, out, sizeof(out));
+	CHECK(!strcmp(out, "pid-7"));
+}
+
+static void test_json_escape(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "a\"b", "x\\y\n\x01");
+	json_arr_begin(&j, "l");
+	json_u64(&j, NULL, 1);
+	json_u64(&j, NULL, 2);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	fclose(f);
+	CHECK(!strcmp(buf, "{\"a\\\"b\":\"x\\\\y\\n\\u0001\",\"l\":[1,2]}"));
+	free(buf);
+}
+
+static void test_compare(void)
+{
+	struct st_vm_counters a, b;
+
+	mg_expect(MG_SYNC_FLIP, 100, &a);
+	b = a;
+	CHECK_EQ(st_compare(&a, &b, NULL), 0);
+	b.access_changes[ST_ORIGIN_SYNC][7][5]++;
+	CHECK_EQ(st_compare(&a, &b, NULL), 1);
+	b = a;
+	/* interval histograms compare by count only */
+	b.hist[ST_HIST_CHANGE_INTERVAL].buckets[0] = 0;
+	b.hist[ST_HIST_CHANGE_INTERVAL].buckets[20] = 100;
+	b.hist[ST_HIST_CHANGE_INTERVAL].sum = 123456;
+	CHECK_EQ(st_compare(&a, &b, NULL), 0);
+	b.hist[ST_HIST_CHANGE_INTERVAL].buckets[21] = 1;
+	CHECK_EQ(st_compare(&a, &b, NULL), 1);
+}
+
+/* Ground truth is internally consistent for every scenario and size. */
+static void test_expectations_consistent(void)
+{
+	static const unsigned int ns[] = { 1, 7, 8, 100, 511, 512, 513, 1000, 4096 };
+
+	for (int s = 0; s < MG_SCENARIOS; s++)
+		for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+			struct st_vm_counters c;
+			struct mg_layout l;
+			uint64_t writes = 0, first_and_rewrites;
+
+			mg_expect((enum mg_scenario)s, ns[k], &c);
+			mg_layout((enum mg_scenario)s, ns[k], &l);
+			for (int o = 0; o < ST_ORIGINS; o++)
+				for (int l2 = 0; l2 < ST_LEVELS; l2++)
+					writes += c.writes[o][ST_KIND_INDIRECT][l2];
+			/* every indirect write is a first write or a rewrite */
+			first_and_rewrites = c.first_writes;
+			for (int o = 0; o < ST_ORIGINS; o++)
+				for (int a = 0; a < 8; a++)
+					for (int b = 0; b < 8; b++)
+						first_and_rewrites += c.access_changes[o][a][b];
+			CHECK(first_and_rewrites <= writes);
+			/* every slot lifetime ends when the VM exits */
+			CHECK(st_hist_total(&c.hist[ST_HIST_SLOT_CHANGES]) >= c.first_writes - c.remaps);
+			CHECK_EQ(c.sp_events[ST_SP_CREATED], c.sp_events[ST_SP_ZAPPED]);
+			CHECK(l.mem_size % (2u << 20) == 0);
+		}
+	struct st_vm_counters c;
+	mg_expect(MG_FAULT_CHURN, 1000, &c);
+	CHECK_EQ(c.writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0], 2001);
+	CHECK_EQ(c.sp_events[ST_SP_CREATED], 6);	/* 4 + two data PTs */
+	mg_expect(MG_PREFETCH, 100, &c);
+	CHECK_EQ(c.writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0], 14);	/* ceil(100/8)+code */
+	CHECK_EQ(c.writes[ST_ORIGIN_PREFETCH][ST_KIND_INDIRECT][0], 87);
+}
+
+static void test_figures_json_roundtrip_keys(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct st_vm_counters c;
+
+	mg_expect(MG_REMAP, 64, &c);
+	st_json_vm_counters(f, &c);
+	fclose(f);
+	CHECK(strstr(buf, "\"gfn_mismatches\":{\"sync\":64,\"direct\":0}"));
+	CHECK(strstr(buf, "\"gfn_mismatch_distance_pages\":{\"count\":64,\"sum\":65536,"
+			  "\"buckets\":[{\"min\":1024,\"max\":2047,\"count\":64}]}"));
+	free(buf);
+}
+
+static void test_scenario_names(void)
+{
+	enum mg_scenario s;
+
+	for (int i = 0; i < MG_SCENARIOS; i++) {
+		CHECK_EQ(mg_scenario_parse(mg_scenario_name((enum mg_scenario)i), &s), 0);
+		CHECK_EQ(s, i);
+	}
+	CHECK(mg_scenario_parse("nope", &s) != 0);
+	CHECK(mg_check_n(MG_FAULT_CHURN, 0) != NULL);
+	CHECK(mg_check_n(MG_FAULT_CHURN, MG_MAX_N + 1) != NULL);
+	CHECK(mg_check_n(MG_PREFETCH, 13) == NULL);
+}
+
+int main(void)
+{
+	run("translation_decode", test_translation_decode);
+	run("hist_edges", test_hist_edges);
+	run("access_letters", test_access_letters);
+	run("vm_names", test_vm_names);
+	run("json_escape", test_json_escape);
+	run("compare", test_compare);
+	run("expectations_consistent", test_expectations_consistent);
+	run("figures_json", test_figures_json_roundtrip_keys);
+	run("scenario_names", test_scenario_names);
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
