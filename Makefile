@@ -31,7 +31,7 @@ LDFLAGS   += -fsanitize=address,undefined
 endif
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 $(WARN) \
-	      -Wno-unused-parameter -Iinclude -I$(OUTPUT)
+	      -Wno-unused-parameter -Iinclude -Ivmlinux
 
 VMLINUX_BTF := /sys/kernel/btf/vmlinux
 
@@ -60,7 +60,7 @@ $(OUTPUT) $(OUTPUT)/mg: | deps
 
 # vmlinux.h: from the running kernel when its BTF has KVM's shadow MMU types
 # (KVM built in), else the checked-in x86_64 copy (CO-RE adapts either).
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+vmlinux/vmlinux.h:
 	@if [ -r $(VMLINUX_BTF) ] && $(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp 2>/dev/null \
 	    && grep -q '^struct kvm_mmu_page {' $@.tmp; then \
 		mv $@.tmp $@; echo "  GEN      vmlinux.h from $(VMLINUX_BTF)"; \
@@ -68,7 +68,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 		rm -f $@.tmp; cp vmlinux/vmlinux_x86_64.h $@; echo "  CP       vmlinux.h (checked-in x86_64 copy)"; \
 	fi
 
-$(OUTPUT)/shadowtrace.bpf.o: bpf/shadowtrace.bpf.c $(wildcard bpf/*.h) include/shadowtrace.h include/translation.h $(OUTPUT)/vmlinux.h
+$(OUTPUT)/shadowtrace.bpf.o: bpf/shadowtrace.bpf.c $(wildcard bpf/*.h) include/shadowtrace.h include/translation.h vmlinux/vmlinux.h | $(OUTPUT)
 	@echo "  BPF      $@"
 	@$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -108,7 +108,7 @@ static int run_scenario(struct session *s, const struct st_options *o, enum mg_s
 		json_arr_end(j);
 		json_obj_end(j);
 	}
-	vm_table_release_exited(&s->table, s->tracer);
+	vm_table_release_exited(&s->table, s->tracer, st_now());
 	return 0;
 }
 

@@ -23,6 +23,7 @@ static const char doc[] =
 "    shadowtrace -i 5                 # a per-VM report every 5 seconds\n"
 "    shadowtrace -p 4242 -d 60 --json # one VMM process for a minute, as JSON\n"
 "    shadowtrace -c 'qemu-system-x86_64 ...'  # trace while the command runs\n"
+"    shadowtrace --prom-file /var/lib/prometheus/node-exporter/shadowtrace.prom -i 15\n"
 "    shadowtrace demo --scenario sync-flip -n 512 --vms 4\n"
 "\n"
 "Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 unsupported environment\n"
@@ -31,6 +32,7 @@ static const char doc[] =
 
 enum {
 	OPT_MAX_VMS = 256, OPT_MAX_PAGES, OPT_MAX_SLOTS, OPT_SCENARIO, OPT_VMS,
+	OPT_PROM_FILE, OPT_PROM_KEEP, OPT_LISTEN, OPT_LISTEN_PUBLIC,
 };
 
 static const struct argp_option opts[] = {
@@ -39,6 +41,12 @@ static const struct argp_option opts[] = {
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (1-31536000)", 0 },
 	{ "command", 'c', "CMD", 0, "Run CMD with /bin/sh and trace until it exits", 0 },
 	{ "json", 'j', NULL, 0, "JSON output (one object per report)", 0 },
+	{ "prom-file", OPT_PROM_FILE, "PATH", 0,
+	  "Write Prometheus metrics to PATH (*.prom) every interval (-i, default 15 s) and at exit", 1 },
+	{ "prom-keep", OPT_PROM_KEEP, "SEC", 0,
+	  "Keep an exited VM's series this long (0-86400, default one interval)", 1 },
+	{ "listen", OPT_LISTEN, "IP:PORT", 0, "Serve metrics over HTTP at /metrics (loopback)", 1 },
+	{ "listen-public", OPT_LISTEN_PUBLIC, NULL, 0, "Allow --listen on a non-loopback address", 1 },
 	{ "max-vms", OPT_MAX_VMS, "N", 0, "VMs tracked at once (1-1024, default 64)", 1 },
 	{ "max-shadow-pages", OPT_MAX_PAGES, "N", 0,
 	  "Shadow pages tracked (64-4194304, default 16384)", 1 },
@@ -79,6 +87,22 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 		o->command = arg;
 		break;
 	case 'j': o->json = true; break;
+	case OPT_PROM_FILE: {
+		size_t n = strlen(arg);
+
+		if (n < 6 || strcmp(arg + n - 5, ".prom") || arg[n - 6] == '/')
+			argp_failure(st, ST_EXIT_USAGE, 0,
+				     "--prom-file '%s' must name a *.prom file (node_exporter reads only those)",
+				     arg);
+		o->prom_file = arg;
+		break;
+	}
+	case OPT_PROM_KEEP:
+		o->prom_keep_s = number(st, "--prom-keep", arg, 0, 86400);
+		o->prom_keep_set = true;
+		break;
+	case OPT_LISTEN: o->listen = arg; break;
+	case OPT_LISTEN_PUBLIC: o->listen_public = true; break;
 	case OPT_MAX_VMS: o->lim.max_vms = number(st, "--max-vms", arg, 1, 1024); break;
 	case OPT_MAX_PAGES:
 		o->lim.max_shadow_pages = number(st, "--max-shadow-pages", arg, 64, 4194304);
@@ -111,6 +135,9 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 			argp_failure(st, ST_EXIT_USAGE, 0, "decode needs a value, e.g. decode 0x1234007");
 		if (o->cmd == CMD_DEMO && o->command)
 			argp_failure(st, ST_EXIT_USAGE, 0, "demo runs its own guests; drop --command");
+		if ((o->prom_file || o->listen) && o->cmd != CMD_TRACE)
+			argp_failure(st, ST_EXIT_USAGE, 0, "--prom-file and --listen go with tracing, not %s",
+				     o->cmd == CMD_DEMO ? "demo" : "decode");
 		if (o->scenario >= 0 && o->cmd != CMD_DEMO)
 			argp_failure(st, ST_EXIT_USAGE, 0, "--scenario is a demo option");
 		if (o->cmd == CMD_DEMO && o->scenario >= 0) {

@@ -15,6 +15,12 @@ struct st_options {
 	uint32_t duration_s;		/* 0: until signal or command exit */
 	const char *command;		/* -c: trace while it runs */
 	bool json;
+	/* Prometheus */
+	const char *prom_file;		/* textfile for node_exporter */
+	uint32_t prom_keep_s;		/* exited VMs stay this long */
+	bool prom_keep_set;
+	const char *listen;		/* HTTP /metrics address */
+	bool listen_public;
 	struct tracer_limits lim;
 	/* demo */
 	int scenario;			/* -1: all */

@@ -20,6 +20,8 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 	for (unsigned int i = 0; i < t->n; i++) {
 		const struct vm_entry *e = &t->vms[i];
 
+		if (e->exit_reported && !r->final)
+			continue;	/* shown once after it exited */
 		json_obj_begin(&j, NULL);
 		json_u64(&j, "pid", e->pid);
 		json_str(&j, "name", e->name);

@@ -69,10 +69,10 @@ void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 	uint64_t dropped = 0;
 
 	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
-	fprintf(f, "%s  shadowtrace %s mode, %u VM%s%s\n", ts, r->attach_mode, t->n,
-		t->n == 1 ? "" : "s", r->final ? " (final)" : "");
+	fprintf(f, "%s  shadowtrace %s mode%s\n", ts, r->attach_mode, r->final ? " (final)" : "");
 	for (unsigned int i = 0; i < t->n; i++)
-		report_text_vm(f, &t->vms[i]);
+		if (!t->vms[i].exit_reported || r->final)
+			report_text_vm(f, &t->vms[i]);
 	for (int d = 0; d < ST_DROPS; d++)
 		dropped += r->drops[d];
 	if (dropped || r->vms_forgotten) {

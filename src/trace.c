@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The main job: trace live VMs, report per interval and at the end. */
+/* The main job: trace live VMs, report and export per interval and at the end. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +9,21 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "http.h"
+#include "prom.h"
+#include "prom_file.h"
 #include "session.h"
 #include "trace.h"
+
+#define DEFAULT_EXPORT_INTERVAL 15
+
+struct tracing {
+	struct session s;
+	const struct st_options *o;
+	struct out_file prom;
+	struct http http;
+	double keep_s;
+};
 
 static pid_t spawn_shell(const char *cmd)
 {
@@ -28,74 +42,160 @@ static pid_t spawn_shell(const char *cmd)
 }
 
 /* Ends a still-running -c command: SIGTERM, then SIGKILL after 5 s. */
-static int reap(pid_t child, bool running)
+static int reap(pid_t child)
 {
 	int status = 0;
 
-	if (running) {
-		kill(child, SIGTERM);
-		for (int i = 0; i < 100; i++) {
-			if (waitpid(child, &status, WNOHANG) == child)
-				return status;
-			usleep(50000);
-		}
-		kill(child, SIGKILL);
+	kill(child, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			return status;
+		usleep(50000);
 	}
+	kill(child, SIGKILL);
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
 	return status;
 }
 
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void render_metrics(FILE *f, void *arg)
+{
+	struct tracing *x = arg;
+
+	prom_render(f, &x->s.rep, &x->s.table, wall_now());
+}
+
+static int export_prom(struct tracing *x)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (!x->o->prom_file)
+		return 0;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	render_metrics(f, x);
+	fclose(f);
+	r = out_file_replace(&x->prom, buf, len);
+	free(buf);
+	return r;
+}
+
+static void serve_http(struct tracing *x)
+{
+	session_refresh(&x->s);
+	http_serve_one(&x->http, render_metrics, x);
+}
+
+/* One interval: report (with -i), export, then let exited VMs go. */
+static void tick(struct tracing *x)
+{
+	double now = st_now();
+
+	session_refresh(&x->s);
+	if (x->o->interval_s) {
+		session_report(&x->s, x->o, false);
+		vm_table_mark_exit_reported(&x->s.table);
+	}
+	export_prom(x);
+	vm_table_release_exited(&x->s.table, x->s.tracer, now);
+	if (!x->o->command)	/* a daemon forgets exited VMs after --prom-keep */
+		vm_table_forget_exited(&x->s.table, now, x->keep_s);
+}
+
+static int open_outputs(struct tracing *x)
+{
+	const struct st_options *o = x->o;
+	char err[256];
+	bool usage;
+
+	x->http.fd = -1;
+	if (o->prom_file) {
+		const char *why = out_file_init(&x->prom, o->prom_file);
+
+		if (why) {
+			fprintf(stderr, "shadowtrace: --prom-file '%s': %s\n", o->prom_file, why);
+			return ST_EXIT_USAGE;
+		}
+	}
+	if (o->listen && http_listen(&x->http, o->listen, o->listen_public, err, sizeof(err), &usage)) {
+		fprintf(stderr, "shadowtrace: %s\n", err);
+		return usage ? ST_EXIT_USAGE : ST_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 int st_trace(const struct st_options *o)
 {
-	struct session s;
+	struct tracing x = { .o = o };
 	pid_t child = -1;
-	int status = 0, r;
+	int status = 0, r, export_err;
 	bool child_done = false;
+	uint32_t every = o->interval_s ? o->interval_s :
+			 (o->prom_file || o->listen ? DEFAULT_EXPORT_INTERVAL : 0);
 	double next;
 
+	x.keep_s = o->prom_keep_set ? o->prom_keep_s : every;
 	st_install_signals();
-	r = session_start(&s, o);
-	if (r)
+	r = open_outputs(&x);
+	if (!r)
+		r = session_start(&x.s, o);
+	if (r) {
+		http_close(&x.http);
 		return r;
+	}
 	if (o->command) {
 		child = spawn_shell(o->command);
 		if (child < 0) {
 			fprintf(stderr, "shadowtrace: fork: %s\n", strerror(errno));
-			session_end(&s);
+			session_end(&x.s);
+			http_close(&x.http);
 			return ST_EXIT_RUNTIME;
 		}
 	}
 	/* on stderr, also with --json: scripts wait for this line */
-	fprintf(stderr, "Tracing KVM shadow MMU (%s mode)... %s\n", s.rep.attach_mode,
+	fprintf(stderr, "Tracing KVM shadow MMU (%s mode)... %s\n", x.s.rep.attach_mode,
 		o->command ? "until the command exits." : "Hit Ctrl-C to end.");
-	next = s.start + o->interval_s;
+	next = x.s.start + every;
 	while (!st_stop_signal) {
-		struct timespec nap = { 0, 50 * 1000 * 1000 };
+		struct pollfd pfd = { .fd = x.http.fd, .events = POLLIN };
 
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			child_done = true;
 			break;
 		}
-		if (o->duration_s && st_now() - s.start >= o->duration_s)
+		if (o->duration_s && st_now() - x.s.start >= o->duration_s)
 			break;
-		if (o->interval_s && st_now() >= next) {
-			session_refresh(&s);
-			session_report(&s, o, false);
-			vm_table_release_exited(&s.table, s.tracer);
-			if (!o->command)	/* a daemon forgets exited VMs */
-				vm_table_forget_released(&s.table);
-			next += o->interval_s;
+		if (every && st_now() >= next) {
+			tick(&x);
+			next += every;
 		}
-		nanosleep(&nap, NULL);
+		if (poll(&pfd, x.http.fd >= 0 ? 1 : 0, 50) > 0)
+			serve_http(&x);
 	}
 	if (child > 0 && !child_done)
-		status = reap(child, true);
-	session_refresh(&s);
-	session_report(&s, o, true);
-	vm_table_release_exited(&s.table, s.tracer);
-	session_end(&s);
-	if (child > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !st_stop_signal) {
+		status = reap(child);
+	session_refresh(&x.s);
+	session_report(&x.s, o, true);
+	export_err = export_prom(&x);
+	vm_table_release_exited(&x.s.table, x.s.tracer, st_now());
+	session_end(&x.s);
+	http_close(&x.http);
+	if (export_err)
+		return ST_EXIT_RUNTIME;
+	/* a command ended by us (-d, a signal) did not fail */
+	if (child_done && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		fprintf(stderr, "shadowtrace: command failed (%s %d)\n",
 			WIFEXITED(status) ? "exit status" : "signal",
 			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));

@@ -84,7 +84,7 @@ int vm_table_refresh(struct vm_table *t, struct tracer *tr)
 	return tracer_collect(tr, refresh_one, t);
 }
 
-void vm_table_release_exited(struct vm_table *t, struct tracer *tr)
+void vm_table_release_exited(struct vm_table *t, struct tracer *tr, double now)
 {
 	for (unsigned int i = 0; i < t->n; i++) {
 		struct vm_entry *e = &t->vms[i];
@@ -93,17 +93,25 @@ void vm_table_release_exited(struct vm_table *t, struct tracer *tr)
 			continue;
 		tracer_release_vm(tr, e->slot, e->kvm);
 		e->released = true;
+		e->exited_at = now;
 	}
 }
 
-void vm_table_forget_released(struct vm_table *t)
+void vm_table_forget_exited(struct vm_table *t, double now, double keep_s)
 {
 	unsigned int out = 0;
 
 	for (unsigned int i = 0; i < t->n; i++)
-		if (!t->vms[i].released)
+		if (!t->vms[i].released || now - t->vms[i].exited_at < keep_s)
 			t->vms[out++] = t->vms[i];
 	t->n = out;
+}
+
+void vm_table_mark_exit_reported(struct vm_table *t)
+{
+	for (unsigned int i = 0; i < t->n; i++)
+		if (!t->vms[i].alive)
+			t->vms[i].exit_reported = true;
 }
 
 struct vm_entry *vm_table_find_pid(struct vm_table *t, uint32_t pid, unsigned int nth)

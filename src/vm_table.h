@@ -21,6 +21,8 @@ struct vm_entry {
 	char name[VM_NAME_MAX];
 	bool alive;		/* its process still runs */
 	bool released;		/* BPF slot already freed */
+	bool exit_reported;	/* shown once more after it exited */
+	double exited_at;	/* monotonic seconds when first seen gone */
 	bool pending;
 	uint64_t adopted_sps, live_sps;
 	struct st_vm_counters c;
@@ -37,9 +39,11 @@ void vm_table_free(struct vm_table *t);
 /* Refresh from BPF; returns 0 or -errno. */
 int vm_table_refresh(struct vm_table *t, struct tracer *tr);
 /* Free the BPF slots of VMs that have exited (after they were reported). */
-void vm_table_release_exited(struct vm_table *t, struct tracer *tr);
-/* Forget released VMs (interval mode: they were reported once more). */
-void vm_table_forget_released(struct vm_table *t);
+void vm_table_release_exited(struct vm_table *t, struct tracer *tr, double now);
+/* Forget VMs that exited more than @keep_s seconds before @now. */
+void vm_table_forget_exited(struct vm_table *t, double now, double keep_s);
+/* After a report: exited VMs have now been shown once more. */
+void vm_table_mark_exit_reported(struct vm_table *t);
 struct vm_entry *vm_table_find_pid(struct vm_table *t, uint32_t pid, unsigned int nth);
 
 bool st_process_alive(uint32_t pid);

@@ -39,6 +39,7 @@ fi
 . tests/lib.sh
 . tests/cli_tests.sh
 . tests/live_tests.sh
+. tests/prom_tests.sh
 
 live_reason=$(why_no_live)
 for t in $(declare -F | awk '{print $3}' | grep -E '^(cli|live)_' ); do

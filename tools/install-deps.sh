@@ -15,6 +15,9 @@ need gcc gcc
 need make make
 need bpftool bpftool
 need jq jq
+need curl curl
+need promtool prometheus
+need /usr/bin/prometheus-node-exporter prometheus-node-exporter
 need setpriv util-linux
 need pgrep procps
 need /usr/include/bpf/libbpf.h libbpf-dev
