@@ -44,7 +44,7 @@ APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 HEADERS   := $(wildcard include/*.h src/*.h tools/microguest/*.h)
 
-.PHONY: all clean test deps binaries demo
+.PHONY: all clean test deps binaries demo bench
 all: deps $(ST_BIN) $(MG_BIN)
 binaries: $(ST_BIN) $(MG_BIN) $(OUTPUT)/unit_tests
 
@@ -54,6 +54,10 @@ deps:
 
 demo: all
 	./shadowtrace demo
+
+# overhead, measured side by side (see tools/bench/bench.sh)
+bench: all
+	@tools/bench/bench.sh
 
 $(OUTPUT) $(OUTPUT)/mg: | deps
 	@mkdir -p $@

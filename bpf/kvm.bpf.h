@@ -7,6 +7,7 @@
 #define SHADOWTRACE_KVM_BPF_H
 
 #define SPTE_MMU_PRESENT	(1ULL << 11)	/* is_shadow_present_pte(), 5.13+ */
+#define SPTE_ACCESSED		(1ULL << 5)	/* shadow_accessed_mask of shadow paging */
 #define GPTE_PRESENT		(1ULL << 0)
 #define GPTE_ACCESSED		(1ULL << 5)
 #define GPTE_ADDR_MASK		0x000ffffffffff000ULL
@@ -23,6 +24,7 @@ struct sp_facts {
 	__u32 unsync;
 	__u32 gpte4;		/* 32-bit guest page table (4-byte gptes) */
 	__u32 guest_mode;	/* shadows a nested guest's tables */
+	__u32 ad_disabled;	/* SPTEs without Accessed/Dirty bits */
 };
 
 static __always_inline int read_sp(struct kvm_mmu_page *sp, struct sp_facts *f)
@@ -40,6 +42,7 @@ static __always_inline int read_sp(struct kvm_mmu_page *sp, struct sp_facts *f)
 	f->invalid = BPF_CORE_READ_BITFIELD(&role, invalid);
 	f->gpte4 = BPF_CORE_READ_BITFIELD(&role, has_4_byte_gpte);
 	f->guest_mode = BPF_CORE_READ_BITFIELD(&role, guest_mode);
+	f->ad_disabled = BPF_CORE_READ_BITFIELD(&role, ad_disabled);
 	f->spt = (__u64)BPF_CORE_READ(sp, spt);
 	f->gfn = BPF_CORE_READ(sp, gfn);
 	f->unsync = BPF_CORE_READ(sp, unsync);

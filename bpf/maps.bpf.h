@@ -7,6 +7,7 @@
 const volatile __u32 targ_tgid = 0;		/* only this VMM process, 0: all */
 const volatile __u32 max_vms = 64;		/* = entries of the VM maps */
 const volatile __u32 adopt_limit = 65536;	/* pre-existing pages walked per VM */
+const volatile bool floor_only = false;		/* benchmark floor: attach, do nothing */
 
 /* Tracked shadow pages, keyed by the address of their spt page. */
 struct st_sp {
@@ -18,6 +19,8 @@ struct st_sp {
 	__u8 direct;
 	__u8 adopted;		/* existed before shadowtrace attached */
 	__u8 zapped;		/* zapped, waiting for its trailing sync_page */
+	__u8 ad_disabled;	/* no Accessed bit to tell fault from prefetch */
+	__u8 pad[7];
 	__u64 known[ST_SPTES_PER_PAGE / 64];	/* slot's translation seen written */
 	__u64 churned[ST_SPTES_PER_PAGE / 64];	/* slot changed access this lifetime */
 };
@@ -96,11 +99,8 @@ struct {
 
 /* Per-CPU scratch: state that lives within one mmu_lock critical section. */
 struct st_cpu {
-	__u64 fault_gfn;	/* set by kvm_mmu_spte_requested */
 	__u32 last_vm;		/* VM slot + 1 of the last page got */
-	__u8 fault_armed;
-	__u8 fault_prefetch;
-	__u8 pad[2];
+	__u32 pad;
 };
 
 struct {

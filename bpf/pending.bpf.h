@@ -150,9 +150,11 @@ static __always_inline void resolve_sync(struct vm_ref *v, __u64 spt, __u64 cur_
 	bpf_loop(ST_SPTES_PER_PAGE, sync_one_slot, &x, 0);
 }
 
-static __always_inline void resolve_set(struct vm_ref *v, const struct st_pending *p)
+static __always_inline void resolve_set(struct vm_ref *v, const struct st_pending *p,
+					struct st_sp *cur, __u64 cur_spt)
 {
-	struct st_sp *s = bpf_map_lookup_elem(&sps, &p->spt);
+	/* mostly the same page as the event resolving it: no second lookup */
+	struct st_sp *s = p->spt == cur_spt && cur ? cur : bpf_map_lookup_elem(&sps, &p->spt);
 	__u64 new;
 
 	if (!s)
@@ -165,10 +167,11 @@ static __always_inline void resolve_set(struct vm_ref *v, const struct st_pendin
 }
 
 /*
- * Resolve the VM's pending write. @cur_spt/@cur_idx: the SPTE the calling
- * event has already written (kvm_mmu_set_spte), or 0/0.
+ * Resolve the VM's pending write. @cur/@cur_spt/@cur_idx: the page and SPTE
+ * the calling event has already written (kvm_mmu_set_spte), or NULL/0/0.
  */
-static __always_inline void resolve_pending_at(struct vm_ref *v, __u64 cur_spt, __u32 cur_idx)
+static __always_inline void resolve_pending_at(struct vm_ref *v, struct st_sp *cur, __u64 cur_spt,
+					       __u32 cur_idx)
 {
 	struct st_pending p = v->info->pending;
 
@@ -176,14 +179,14 @@ static __always_inline void resolve_pending_at(struct vm_ref *v, __u64 cur_spt, 
 		return;
 	v->info->pending.type = ST_PENDING_NONE;
 	if (p.type == ST_PENDING_SET)
-		resolve_set(v, &p);
+		resolve_set(v, &p, cur, cur_spt);
 	else
 		resolve_sync(v, p.spt, cur_spt, cur_idx);
 }
 
 static __always_inline void resolve_pending(struct vm_ref *v)
 {
-	resolve_pending_at(v, 0, 0);
+	resolve_pending_at(v, NULL, 0, 0);
 }
 
 #endif

@@ -25,33 +25,19 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline bool traced_process(void)
 {
+	if (floor_only)
+		return false;
 	return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
 }
 
-/* fault or prefetch: the faulting gfn is announced by kvm_mmu_spte_requested */
-static __always_inline __u32 write_origin(__u64 gfn, __u32 level)
+/*
+ * Fault or prefetch, from the SPTE just written: make_spte() sets Accessed
+ * only for the faulting SPTE (prefetch=false), not for prefetched ones.
+ * Pages with A/D bits disabled (nested EPT without A/D) cannot tell: fault.
+ */
+static __always_inline __u32 write_origin(__u64 spte)
 {
-	struct st_cpu *x = cpu();
-	__u64 span_mask = ~((1ULL << (level_index(level) * ST_LEVEL_BITS)) - 1);
-
-	if (x && x->fault_armed && (x->fault_gfn & span_mask) == gfn) {
-		x->fault_armed = 0;
-		return x->fault_prefetch ? ST_ORIGIN_PREFETCH : ST_ORIGIN_FAULT;
-	}
-	return ST_ORIGIN_PREFETCH;
-}
-
-SEC("tp_btf/kvm_mmu_spte_requested")
-int BPF_PROG(tp_spte_requested, struct kvm_page_fault *fault)
-{
-	struct st_cpu *x = cpu();
-
-	if (!x || !traced_process())
-		return 0;
-	x->fault_gfn = BPF_CORE_READ(fault, gfn);
-	x->fault_prefetch = BPF_CORE_READ(fault, prefetch);
-	x->fault_armed = 1;
-	return 0;
+	return spte & SPTE_ACCESSED ? ST_ORIGIN_FAULT : ST_ORIGIN_PREFETCH;
 }
 
 SEC("tp_btf/kvm_mmu_set_spte")
@@ -61,6 +47,7 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 	__u32 idx = ((__u64)sptep & ~PAGE_MASK_4K) / sizeof(__u64);
 	struct vm_ref v;
 	struct st_sp *s;
+	__u64 spte = 0;
 	__u32 origin;
 
 	if (!traced_process())
@@ -68,8 +55,9 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 	s = sp_lookup(spt, &v);
 	if (!s)
 		return 0;
-	resolve_pending_at(&v, spt, idx);
-	origin = write_origin(gfn, level);
+	resolve_pending_at(&v, s, spt, idx);
+	bpf_probe_read_kernel(&spte, sizeof(spte), sptep);
+	origin = s->ad_disabled ? ST_ORIGIN_FAULT : write_origin(spte);
 	if (s->direct)
 		account_direct_write(v.c, s, idx, origin, gfn);
 	else
@@ -80,11 +68,11 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 SEC("tp_btf/kvm_mmu_get_page")
 int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 {
-	struct st_cpu *x = cpu();
+	struct st_cpu *x;
 	struct vm_ref v;
 	struct kvm *kvm;
 
-	if (!x || !traced_process())
+	if (!traced_process() || !(x = cpu()))
 		return 0;
 	if (!created) {
 		/* a page found in KVM's hash: adopt its VM if new to us */
@@ -175,11 +163,11 @@ int BPF_PROG(tp_sync_page, struct kvm_mmu_page *sp)
 SEC("tp_btf/kvm_mmu_split_huge_page")
 int BPF_PROG(tp_split_huge_page, u64 gfn, u64 spte, int level, int errno)
 {
-	struct st_cpu *x = cpu();
+	struct st_cpu *x;
 	struct vm_ref v;
 
 	/* no vCPU here: the split's child page was just got on this CPU */
-	if (!x || !traced_process() || !x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
+	if (!traced_process() || !(x = cpu()) || !x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
 		return 0;
 	resolve_pending(&v);
 	v.c->splits[errno ? ST_SPLIT_FAILED : ST_SPLIT_OK]++;

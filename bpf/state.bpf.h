@@ -61,6 +61,7 @@ static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, __u32 slo
 	s->vm = slot;
 	s->level = f.level;
 	s->direct = f.direct;
+	s->ad_disabled = f.ad_disabled;
 	s->adopted = adopted;
 	s->zapped = 0;
 	return s;

@@ -32,7 +32,7 @@ static const char doc[] =
 
 enum {
 	OPT_MAX_VMS = 256, OPT_MAX_PAGES, OPT_MAX_SLOTS, OPT_SCENARIO, OPT_VMS,
-	OPT_PROM_FILE, OPT_PROM_KEEP, OPT_LISTEN, OPT_LISTEN_PUBLIC,
+	OPT_PROM_FILE, OPT_PROM_KEEP, OPT_LISTEN, OPT_LISTEN_PUBLIC, OPT_FLOOR,
 };
 
 static const struct argp_option opts[] = {
@@ -52,6 +52,8 @@ static const struct argp_option opts[] = {
 	  "Shadow pages tracked (64-4194304, default 16384)", 1 },
 	{ "max-churn-slots", OPT_MAX_SLOTS, "N", 0,
 	  "Slots with access churn tracked (64-4194304, default 65536)", 1 },
+	{ "bench-floor", OPT_FLOOR, NULL, 0,
+	  "Benchmark floor: attach to the same hooks, account nothing", 1 },
 	{ "scenario", OPT_SCENARIO, "NAME", 0,
 	  "demo: one scenario (fault-churn sync-flip remap hugepage-dirtylog prefetch reuse)", 2 },
 	{ "n", 'n', "N", 0, "demo: pages per scenario (1-16384, default 256)", 2 },
@@ -103,6 +105,7 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 		break;
 	case OPT_LISTEN: o->listen = arg; break;
 	case OPT_LISTEN_PUBLIC: o->listen_public = true; break;
+	case OPT_FLOOR: o->lim.floor_only = true; break;
 	case OPT_MAX_VMS: o->lim.max_vms = number(st, "--max-vms", arg, 1, 1024); break;
 	case OPT_MAX_PAGES:
 		o->lim.max_shadow_pages = number(st, "--max-shadow-pages", arg, 64, 4194304);

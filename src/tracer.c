@@ -141,6 +141,7 @@ static void size_maps(struct shadowtrace_bpf *skel, const struct tracer_limits *
 	skel->rodata->max_vms = lim->max_vms;
 	skel->rodata->targ_tgid = lim->target_pid;
 	skel->rodata->adopt_limit = lim->max_shadow_pages;
+	skel->rodata->floor_only = lim->floor_only;
 }
 
 struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
@@ -188,8 +189,7 @@ fail:
 
 const char *tracer_attach_mode(const struct tracer *t)
 {
-	(void)t;
-	return "tracepoint";
+	return t->lim.floor_only ? "tracepoint-floor" : "tracepoint";
 }
 
 int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *), void *arg)

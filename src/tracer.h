@@ -12,6 +12,7 @@ struct tracer_limits {
 	uint32_t max_shadow_pages;
 	uint32_t max_churn_slots;
 	uint32_t target_pid;	/* 0: every VM */
+	bool floor_only;	/* benchmark floor: programs attached, doing nothing */
 };
 
 /* One VM slot as BPF sees it right now. */

@@ -17,7 +17,7 @@
 static int usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--expect] SCENARIO N\n"
+		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--timing] [--expect] SCENARIO N\n"
 		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse\n", prog);
 	return MG_EXIT_USAGE;
 }
@@ -26,7 +26,8 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 {
 	const char *name = "microguest";
 	unsigned int vms = 0, n;
-	bool expect = false;
+	bool expect = false, timing = false;
+	uint64_t guest_ns = 0;
 	enum mg_scenario s;
 	char err[256] = "", *end;
 	int i = 1, r;
@@ -48,6 +49,14 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 				fprintf(stderr, "microguest: --pause-after needs a routine count\n");
 				return MG_EXIT_USAGE;
 			}
+		} else if (!strcmp(argv[i], "--passes") && i + 1 < argc) {
+			mg_passes = (unsigned int)strtoul(argv[++i], &end, 10);
+			if (*end || mg_passes < 1 || mg_passes > 100000) {
+				fprintf(stderr, "microguest: --passes must be 1..100000\n");
+				return MG_EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--timing")) {
+			timing = true;
 		} else if (!strcmp(argv[i], "--expect")) {
 			expect = true;
 		} else {
@@ -78,7 +87,19 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 	if (vms) {
 		r = mg_run_many(self_cmd, name, s, n, vms, NULL, err, sizeof(err));
 	} else {
-		r = mg_run(s, n, err, sizeof(err));
+		r = mg_run(s, n, &guest_ns, err, sizeof(err));
+		if (!r && timing) {
+			struct st_vm_counters c;
+			uint64_t faults = 0;
+
+			mg_expect(s, n, &c);
+			for (int k = 0; k < ST_KINDS; k++)
+				for (int l = 0; l < ST_LEVELS; l++)
+					faults += c.writes[ST_ORIGIN_FAULT][k][l];
+			printf("{\"scenario\":\"%s\",\"n\":%u,\"faults\":%llu,\"guest_ns\":%llu}\n",
+			       mg_scenario_name(s), n, (unsigned long long)faults,
+			       (unsigned long long)guest_ns);
+		}
 	}
 	if (r)
 		fprintf(stderr, "microguest: %s\n", err);

@@ -104,8 +104,8 @@ void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *c)
 		pages(c, 4 + l.data_pts);
 		break;
 	case MG_REUSE:
-		fault_churn(c, n, l.data_pts);
-		fault_churn(c, n, l.data_pts);
+		for (unsigned int pass = 0; pass < mg_passes; pass++)
+			fault_churn(c, n, l.data_pts);
 		break;
 	default:
 		break;

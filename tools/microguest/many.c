@@ -17,13 +17,14 @@ int mg_run_many(const char *const *self_cmd, const char *name_prefix,
 	pid_t pids[MG_MAX_VMS];
 	unsigned int started = 0;
 	int worst = MG_EXIT_OK;
-	char nbuf[16];
+	char nbuf[16], passes[16];
 
 	if (vms < 1 || vms > MG_MAX_VMS) {
 		snprintf(err, errlen, "--vms must be between 1 and %d", MG_MAX_VMS);
 		return MG_EXIT_USAGE;
 	}
 	snprintf(nbuf, sizeof(nbuf), "%u", n);
+	snprintf(passes, sizeof(passes), "%u", mg_passes);
 	for (; started < vms; started++) {
 		char name[96];
 		const char *argv[16];
@@ -34,6 +35,8 @@ int mg_run_many(const char *const *self_cmd, const char *name_prefix,
 			argv[argc] = self_cmd[argc];
 		argv[argc++] = "-name";
 		argv[argc++] = name;
+		argv[argc++] = "--passes";
+		argv[argc++] = passes;
 		argv[argc++] = mg_scenario_name(s);
 		argv[argc++] = nbuf;
 		argv[argc] = NULL;

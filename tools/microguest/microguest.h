@@ -18,7 +18,7 @@ enum mg_scenario {
 	MG_REMAP,		/* read N, guest remaps its PTEs, CR3 switch, read */
 	MG_HUGEPAGE_DIRTYLOG,	/* 2 MiB guest pages, dirty logging, 4 KiB writes */
 	MG_PREFETCH,		/* accessed PTEs: one fault maps 8 pages */
-	MG_REUSE,		/* fault-churn, memslot delete/re-add, again */
+	MG_REUSE,		/* fault-churn, then memslot delete/re-add and again (--passes) */
 	MG_SCENARIOS,
 };
 
@@ -37,14 +37,18 @@ int mg_scenario_parse(const char *name, enum mg_scenario *out);
 /* NULL if @n is valid for @s, else why not. */
 const char *mg_check_n(enum mg_scenario s, unsigned int n);
 
-/* Ground truth of one VM running @s with @n. */
+/* Passes of the reuse scenario (default 2): a fault-bound loop for benchmarks. */
+extern unsigned int mg_passes;
+
+/* Ground truth of one VM running @s with @n (and mg_passes). */
 void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *out);
 
 /*
  * Run @s with @n in this process (one VM). Returns an MG_EXIT_* status and
- * on failure a one-line reason in @err.
+ * on failure a one-line reason in @err; @guest_ns (may be NULL) gets the
+ * time spent running the scripted steps (not VM setup).
  */
-int mg_run(enum mg_scenario s, unsigned int n, char *err, size_t errlen);
+int mg_run(enum mg_scenario s, unsigned int n, uint64_t *guest_ns, char *err, size_t errlen);
 
 /*
  * Run @vms VMs, each in its own process re-executing @self with

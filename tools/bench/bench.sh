@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# make bench: shadowtrace's overhead on a fault-bound micro-guest workload,
+# measured side by side in one run. Modes run interleaved, round after round;
+# each figure is the median over rounds (these machines are noisy).
+#
+#   untraced    the workload alone
+#   floor       shadowtrace --bench-floor: the same BPF hooks, doing nothing
+#   tracepoint  shadowtrace, all metrics on
+#   bpftrace    tools/bench/equivalent.bt: comparable per-VM counting
+#
+# Output: a table on stdout and JSON in $BENCH_OUT (default bench/results.json).
+# Knobs: ROUNDS (9), PAGES (4096), PASSES (20), VMS16_SECONDS (10).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ST=./shadowtrace MG=tools/microguest/microguest
+ROUNDS=${ROUNDS:-9} PAGES=${PAGES:-4096} PASSES=${PASSES:-20}
+VMS16_SECONDS=${VMS16_SECONDS:-10}
+OUT=${BENCH_OUT:-bench/results.json}
+TMP=$(mktemp -d /tmp/shadowtrace-bench.XXXXXX)
+mounted_tracefs=0
+cleanup() {
+	pkill -f "^$MG " 2>/dev/null || true
+	[[ $mounted_tracefs == 1 ]] && umount /sys/kernel/tracing 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+[[ $(id -u) == 0 && -c /dev/kvm ]] || { echo "bench: needs root and /dev/kvm" >&2; exit 3; }
+
+modes=(untraced floor tracepoint)
+if command -v bpftrace >/dev/null; then
+	# bpftrace's tracepoint probes need tracefs; mount it only for this run
+	if [[ ! -d /sys/kernel/tracing/events ]]; then
+		mount -t tracefs nodev /sys/kernel/tracing && mounted_tracefs=1
+	fi
+	modes+=(bpftrace)
+fi
+
+workload() { "$MG" --timing --passes "$PASSES" reuse "$PAGES"; }
+
+wait_line() { # wait_line FILE PATTERN
+	for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	echo "bench: tracer did not start: $(cat "$1")" >&2
+	return 1
+}
+
+# run_mode MODE: prints "guest_ns faults"
+run_mode() {
+	local mode=$1 tracer="" json
+	case $mode in
+	untraced) ;;
+	floor) "$ST" --bench-floor >/dev/null 2>"$TMP/err" & tracer=$!; wait_line "$TMP/err" Tracing ;;
+	tracepoint) "$ST" --json >"$TMP/st.json" 2>"$TMP/err" & tracer=$!; wait_line "$TMP/err" Tracing ;;
+	bpftrace) bpftrace tools/bench/equivalent.bt >"$TMP/err" 2>&1 & tracer=$!
+		  wait_line "$TMP/err" Attaching; sleep 0.3 ;;
+	esac
+	json=$(workload)
+	if [[ -n $tracer ]]; then
+		kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
+	fi
+	if [[ $mode == tracepoint ]]; then
+		jq -r '[.dropped[]] | add' "$TMP/st.json" >>"$TMP/lost"
+	fi
+	jq -r '"\(.guest_ns) \(.faults)"' <<<"$json"
+}
+
+echo "bench: $ROUNDS rounds of ${modes[*]}; workload: $PASSES passes x $PAGES pages (read, write, zap)" >&2
+for r in $(seq "$ROUNDS"); do
+	# rotate the order each round so no mode always runs first
+	for k in "${!modes[@]}"; do
+		m=${modes[$(((k + r) % ${#modes[@]}))]}
+		run_mode "$m" >>"$TMP/$m"
+	done
+	echo "  round $r/$ROUNDS done" >&2
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+faults=$(head -n1 "$TMP/untraced" | awk '{print $2}')
+base=$(awk '{print $1}' "$TMP/untraced" | median)
+
+# user-space CPU with 16 VMs and a 1 s export interval, and BPF map memory
+for i in $(seq 16); do "$MG" -name "guest=b$i" --passes 100000 reuse 256 >/dev/null 2>&1 & done
+sleep 1
+"$ST" -i 1 --prom-file "$TMP/st.prom" >/dev/null 2>"$TMP/err16" &
+st=$!
+wait_line "$TMP/err16" Tracing
+sleep 1
+t0=$(awk '{print $14 + $15}' "/proc/$st/stat")
+sleep "$VMS16_SECONDS"
+t1=$(awk '{print $14 + $15}' "/proc/$st/stat")
+ids=$(bpftool prog show | awk -v p="$st" '/pids shadowtrace\(/ && $0 ~ "\\("p"\\)" {print}' | head -1)
+mem=$(bpftool map show -j | jq "[.[] | select(.pids != null and any(.pids[]; .pid == $st)) | .bytes_memlock] | add")
+vms_seen=$(grep -c 'shadowtrace_translation_writes_total{.*origin="fault"}' "$TMP/st.prom" || true)
+kill -INT "$st"; wait "$st" || true
+pkill -f "^$MG " || true
+hz=$(getconf CLK_TCK)
+cpu_pct=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.2f", (b - a) / hz / s * 100}')
+
+{
+	printf '%-11s %12s %10s %14s\n' mode "median_ms" "vs_untraced" "added_ns/fault"
+	for m in "${modes[@]}"; do
+		med=$(awk '{print $1}' "$TMP/$m" | median)
+		awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" 'BEGIN {
+			printf "%-11s %12.1f %10.3f %14.1f\n", m, med / 1e6, base / med, (med - base) / f }'
+	done
+	echo "faults per run: $faults"
+	echo "user-space CPU, 16 VMs, -i 1 --prom-file: ${cpu_pct}% of one core (VMs exported: $vms_seen)"
+	echo "BPF map memory (default limits): $((mem / 1024 / 1024)) MiB ($mem bytes)"
+	echo "events lost in tracepoint runs: $(awk '{s += $1} END {print s + 0}' "$TMP/lost")"
+} | tee "$TMP/table"
+
+mkdir -p "$(dirname "$OUT")"
+{
+	echo "{\"rounds\":$ROUNDS,\"pages\":$PAGES,\"passes\":$PASSES,\"faults_per_run\":$faults,"
+	echo "\"kernel\":\"$(uname -r)\",\"modes\":{"
+	first=1
+	for m in "${modes[@]}"; do
+		med=$(awk '{print $1}' "$TMP/$m" | median)
+		[[ $first == 1 ]] || echo ","
+		first=0
+		awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" 'BEGIN {
+			printf "\"%s\":{\"median_ns\":%d,\"throughput_vs_untraced\":%.4f,\"added_ns_per_fault\":%.1f}",
+				m, med, base / med, (med - base) / f }'
+	done
+	echo "},\"userspace_cpu_pct_16vms\":$cpu_pct,\"bpf_map_bytes\":$mem,"
+	echo "\"events_lost\":$(awk '{s += $1} END {print s + 0}' "$TMP/lost")}"
+} | jq . >"$OUT"
+echo "bench: results in $OUT" >&2
