@@ -17,8 +17,10 @@ static __always_inline __u32 level_index(__u32 level)
 
 static __always_inline void hist_add(struct st_vm_counters *c, int id, __u64 v)
 {
-	__u32 b = st_hist_bucket(v);
+	__u32 b = st_hist_bucket(v), last = st_hist_last(id);
 
+	if (b > last)
+		b = last;
 	if (b >= ST_HIST_BUCKETS)
 		b = ST_HIST_BUCKETS - 1;
 	c->hist[id].buckets[b]++;
@@ -43,18 +45,32 @@ static __always_inline __u32 popcount64(__u64 x)
 	return (__u32)((x * 0x0101010101010101ULL) >> 56);
 }
 
-/* A churned slot's lifetime ends: histogram its change count. */
-static __always_inline void end_churned(struct st_vm_counters *c, __u64 spt, __u32 idx)
+static __always_inline __u64 now_tick(void)
 {
-	struct st_churn_key key = { .spt = spt, .idx = idx };
-	struct st_churn *e = bpf_map_lookup_elem(&churn, &key);
+	return bpf_ktime_get_ns() >> ST_TICK_SHIFT;
+}
 
-	if (!e) {
-		c->lifetimes_untracked++;	/* table was full at its first change */
-		return;
+/* A churned slot's lifetime ends: histogram its change count, reset it. */
+static __always_inline void end_churned(struct st_vm_counters *c, struct st_sp *s, __u64 spt,
+					__u32 idx)
+{
+	__u32 i = idx & (ST_SPTES_PER_PAGE - 1);
+	struct st_churn_key key = { .spt = spt, .idx = i };
+	__u64 *n;
+
+	if (s->changes[i] == CHANGES_ESCALATED) {
+		n = bpf_map_lookup_elem(&churn, &key);
+		if (n) {
+			hist_add(c, ST_HIST_SLOT_CHANGES, *n);
+			bpf_map_delete_elem(&churn, &key);
+		} else {
+			c->lifetimes_untracked++;	/* the exact count did not fit */
+		}
+	} else {
+		hist_add(c, ST_HIST_SLOT_CHANGES, s->changes[i]);
 	}
-	hist_add(c, ST_HIST_SLOT_CHANGES, e->changes);
-	bpf_map_delete_elem(&churn, &key);
+	s->changes[i] = 0;
+	s->last_change[i] = TICK_NONE;
 }
 
 static __always_inline void end_lifetime(struct st_vm_counters *c, struct st_sp *s,
@@ -71,32 +87,77 @@ static __always_inline void end_lifetime(struct st_vm_counters *c, struct st_sp 
 		return;
 	}
 	s->churned[w] &= ~bit;
-	end_churned(c, spt, idx);
+	end_churned(c, s, spt, idx);
+}
+
+struct rebase_ctx {
+	struct st_sp *s;
+	__u32 shift;
+};
+
+static long rebase_slot(__u32 i, void *data)
+{
+	struct rebase_ctx *r = data;
+	__u32 *t = &r->s->last_change[i & (ST_SPTES_PER_PAGE - 1)];
+
+	if (*t >= TICK_FIRST)
+		*t = *t - TICK_FIRST >= r->shift ? *t - r->shift : TICK_BEYOND;
+	return 0;
+}
+
+/*
+ * Ticks are u32 since base_tick: about every 37 minutes of a page's life
+ * the base moves 2^30 ticks on; older last changes become TICK_BEYOND.
+ */
+static __always_inline __u32 slot_tick(struct st_sp *s, __u64 now)
+{
+	if (now - s->base_tick >= (1ULL << 31)) {
+		struct rebase_ctx r = { .s = s, .shift = 1U << 30 };
+
+		bpf_loop(ST_SPTES_PER_PAGE, rebase_slot, &r, 0);
+		s->base_tick += r.shift;
+		if (now - s->base_tick >= (1ULL << 31))	/* idle for ages: restart */
+			s->base_tick = now - (1ULL << 30);
+	}
+	return (__u32)(now - s->base_tick) + TICK_FIRST;
+}
+
+static __always_inline void count_change(struct st_vm_counters *c, struct st_sp *s, __u64 spt,
+					 __u32 i)
+{
+	struct st_churn_key key = { .spt = spt, .idx = i };
+	__u64 *n, first = CHANGES_ESCALATED;
+
+	if (s->changes[i] < CHANGES_ESCALATED - 1) {
+		s->changes[i]++;
+		return;
+	}
+	if (s->changes[i] == CHANGES_ESCALATED - 1) {
+		s->changes[i] = CHANGES_ESCALATED;
+		if (bpf_map_update_elem(&churn, &key, &first, BPF_ANY))
+			drop(ST_DROP_SLOT_MAP_FULL);
+		return;
+	}
+	n = bpf_map_lookup_elem(&churn, &key);
+	if (n)
+		(*n)++;
 }
 
 static __always_inline void access_change(struct st_vm_counters *c, struct st_sp *s,
 					  __u64 spt, __u32 idx, __u32 origin,
-					  __u32 from, __u32 to, __u64 now)
+					  __u32 from, __u32 to)
 {
-	struct st_churn_key key = { .spt = spt, .idx = idx };
-	__u32 w = slot_word(idx);
-	__u64 bit = slot_bit(idx);
-	struct st_churn *e;
+	__u32 i = idx & (ST_SPTES_PER_PAGE - 1), tick = slot_tick(s, now_tick()), last;
 
 	c->access_changes[origin & 3][from & 7][to & 7]++;
-	if (s->churned[w] & bit) {
-		e = bpf_map_lookup_elem(&churn, &key);
-		if (e) {
-			hist_add(c, ST_HIST_CHANGE_INTERVAL, now - e->last_ns);
-			e->changes++;
-			e->last_ns = now;
-		}
-		return;
-	}
-	s->churned[w] |= bit;
-	struct st_churn first = { .last_ns = now, .changes = 1 };
-	if (bpf_map_update_elem(&churn, &key, &first, BPF_ANY))
-		drop(ST_DROP_SLOT_MAP_FULL);
+	s->churned[slot_word(i)] |= slot_bit(i);
+	last = s->last_change[i];
+	if (last == TICK_BEYOND)
+		hist_add(c, ST_HIST_CHANGE_INTERVAL, 1ULL << 40);
+	else if (last != TICK_NONE)
+		hist_add(c, ST_HIST_CHANGE_INTERVAL, (__u64)(tick - last) << ST_TICK_SHIFT);
+	s->last_change[i] = tick;
+	count_change(c, s, spt, i);
 }
 
 /* One write to the cache of an indirect page: old -> new. */
@@ -121,7 +182,7 @@ static __always_inline void account_write(struct st_vm_counters *c, struct st_sp
 	}
 	if (st_translation_access(old) != st_translation_access(new))
 		access_change(c, s, spt, idx, origin, st_translation_access(old),
-			      st_translation_access(new), bpf_ktime_get_ns());
+			      st_translation_access(new));
 }
 
 /* A write to a direct page only checks KVM's gfn invariant. */
@@ -150,7 +211,7 @@ static long end_churned_bit(__u32 b, void *data)
 	struct end_sp_ctx *x = data;
 
 	if (x->word & (1ULL << (b & 63)))
-		end_churned(x->c, x->spt, x->w * 64 + (b & 63));
+		end_churned(x->c, x->s, x->spt, x->w * 64 + (b & 63));
 	return 0;
 }
 

@@ -21,9 +21,22 @@ struct st_sp {
 	__u8 zapped;		/* zapped, waiting for its trailing sync_page */
 	__u8 ad_disabled;	/* no Accessed bit to tell fault from prefetch */
 	__u8 pad[7];
+	__u64 base_tick;	/* time origin of last_change, in 1.024 us ticks */
 	__u64 known[ST_SPTES_PER_PAGE / 64];	/* slot's translation seen written */
 	__u64 churned[ST_SPTES_PER_PAGE / 64];	/* slot changed access this lifetime */
+	/*
+	 * Per slot, dense (no hash work per change): access changes this
+	 * lifetime (CHANGES_ESCALATED: the exact count is in the churn map),
+	 * and the last change's tick (0: none; 1: older than the range).
+	 */
+	__u8 changes[ST_SPTES_PER_PAGE];
+	__u32 last_change[ST_SPTES_PER_PAGE];
 };
+
+#define CHANGES_ESCALATED	255
+#define TICK_NONE		0
+#define TICK_BEYOND		1
+#define TICK_FIRST		2	/* a stored tick is 2 + ticks since base_tick */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -66,24 +79,18 @@ struct {
 	__type(value, struct st_sync_snapshot);
 } sync_snaps SEC(".maps");
 
-/* Slots whose access changed: how often, and when last (sparse). */
+/* Exact change counts of the rare slots that changed more than 254 times. */
 struct st_churn_key {
 	__u64 spt;
 	__u32 idx;
 	__u32 pad;
 };
 
-struct st_churn {
-	__u64 last_ns;
-	__u32 changes;
-	__u32 pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 4096);
 	__type(key, struct st_churn_key);
-	__type(value, struct st_churn);
+	__type(value, __u64);
 } churn SEC(".maps");
 
 struct st_drops {
@@ -111,7 +118,6 @@ struct {
 } cpu_scratch SEC(".maps");
 
 static const struct st_sp zero_sp;
-static const struct st_churn zero_churn;
 
 static __always_inline void drop(enum st_drop why)
 {

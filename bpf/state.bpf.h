@@ -25,6 +25,19 @@ static __always_inline int vm_ref_of_slot(__u32 slot, struct vm_ref *v)
 	return v->info && v->c && v->info->state == ST_VM_LIVE ? 0 : -1;
 }
 
+struct clear_ctx {
+	struct st_sp *s;
+};
+
+static long clear_slot(__u32 i, void *data)
+{
+	struct st_sp *s = ((struct clear_ctx *)data)->s;
+
+	s->changes[i & (ST_SPTES_PER_PAGE - 1)] = 0;
+	s->last_change[i & (ST_SPTES_PER_PAGE - 1)] = TICK_NONE;
+	return 0;
+}
+
 /* Track shadow page @sp of VM @slot; an older page at the same key ended. */
 static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, __u32 slot,
 					      bool adopted, struct vm_ref *v)
@@ -38,10 +51,16 @@ static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, __u32 slo
 	}
 	s = bpf_map_lookup_elem(&sps, &f.spt);
 	if (s) {
-		if (!s->zapped && v && s->vm == slot)
+		if (!s->zapped && v && s->vm == slot) {
 			end_sp(v->c, s, f.spt);	/* its zap went unseen */
-		else if (v)
-			v->info->live_sps++;
+		} else {
+			struct clear_ctx cl = { .s = s };
+
+			if (!s->zapped)		/* left by a VM long gone */
+				bpf_loop(ST_SPTES_PER_PAGE, clear_slot, &cl, 0);
+			if (v)
+				v->info->live_sps++;
+		}
 	} else {
 		if (bpf_map_update_elem(&sps, &f.spt, &zero_sp, BPF_NOEXIST)) {
 			drop(ST_DROP_SP_MAP_FULL);
@@ -53,8 +72,10 @@ static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, __u32 slo
 		if (v)
 			v->info->live_sps++;
 	}
+	/* fresh entries are copies of zero_sp; a reused one was just ended */
 	__builtin_memset(s->known, 0, sizeof(s->known));
 	__builtin_memset(s->churned, 0, sizeof(s->churned));
+	s->base_tick = now_tick();
 	s->sp = (__u64)sp;
 	s->translations = f.translations;
 	s->gfn = f.gfn;

@@ -58,7 +58,7 @@ enum st_split {
 
 enum st_hist_id {
 	ST_HIST_SLOT_CHANGES,	 /* access changes in one slot lifetime */
-	ST_HIST_CHANGE_INTERVAL, /* ns between successive changes of a slot */
+	ST_HIST_CHANGE_INTERVAL, /* ns between successive changes of a slot (~1 us resolution) */
 	ST_HIST_GFN_DISTANCE,	 /* |gfn delta| of a mismatch, in pages */
 	ST_HISTS,
 };
@@ -67,6 +67,12 @@ struct st_hist {
 	__u64 buckets[ST_HIST_BUCKETS];
 	__u64 sum;
 };
+
+/* The last bucket of histogram @id: it holds every larger value too. */
+static inline __u32 st_hist_last(int id)
+{
+	return id == ST_HIST_CHANGE_INTERVAL ? ST_HIST_INTERVAL_LAST : ST_HIST_BUCKETS - 1;
+}
 
 /* Per-VM figures, one writer at a time (the VM's mmu_lock). */
 struct st_vm_counters {

@@ -67,6 +67,14 @@ static inline __u32 st_hist_bucket(__u64 v)
 	return b < ST_HIST_BUCKETS ? b : ST_HIST_BUCKETS - 1;
 }
 
+/*
+ * Change intervals are kept per SPTE slot in 1.024 us ticks (u32, rebased),
+ * so they resolve to ~1 us and are measured up to 2^40 ns (~18 min): their
+ * histogram's bucket ST_HIST_INTERVAL_LAST is open-ended, ">= 2^40 ns".
+ */
+#define ST_TICK_SHIFT		10
+#define ST_HIST_INTERVAL_LAST	41
+
 /* Largest value bucket @b holds; the last bucket is open-ended. */
 static inline __u64 st_hist_upper(__u32 b)
 {

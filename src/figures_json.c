@@ -22,7 +22,7 @@ static void named_counts(struct json *j, const char *key, const char *const *nam
 	json_obj_end(j);
 }
 
-static void hist_json(struct json *j, const char *key, const struct st_hist *h)
+static void hist_json(struct json *j, const char *key, const struct st_hist *h, uint32_t last)
 {
 	json_obj_begin(j, key);
 	json_u64(j, "count", st_hist_total(h));
@@ -33,7 +33,7 @@ static void hist_json(struct json *j, const char *key, const struct st_hist *h)
 			continue;
 		json_obj_begin(j, NULL);
 		json_u64(j, "min", st_hist_lower(b));
-		if (b == ST_HIST_BUCKETS - 1)
+		if (b >= last)
 			json_str(j, "max", "inf");
 		else
 			json_u64(j, "max", st_hist_upper(b));
@@ -91,7 +91,7 @@ void st_json_vm_figures(struct json *j, const struct st_vm_counters *c)
 
 	json_obj_begin(j, "histograms");
 	for (int h = 0; h < ST_HISTS; h++)
-		hist_json(j, st_hist_names[h], &c->hist[h]);
+		hist_json(j, st_hist_names[h], &c->hist[h], st_hist_last(h));
 	json_obj_end(j);
 }
 

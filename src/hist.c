@@ -18,7 +18,7 @@ uint64_t st_hist_lower(uint32_t b)
 	return b == 0 ? 0 : 1ULL << (b - 1);
 }
 
-void st_hist_print(FILE *f, const struct st_hist *h, const char *unit)
+void st_hist_print(FILE *f, const struct st_hist *h, const char *unit, uint32_t last_bucket)
 {
 	const int width = 40;
 	uint64_t max = 0;
@@ -44,7 +44,7 @@ void st_hist_print(FILE *f, const struct st_hist *h, const char *unit)
 
 		if (b == 0)
 			snprintf(range, sizeof(range), "0");
-		else if (b == ST_HIST_BUCKETS - 1)
+		else if ((uint32_t)b >= last_bucket)
 			snprintf(range, sizeof(range), "%" PRIu64 " ->", st_hist_lower(b));
 		else if (st_hist_lower(b) == st_hist_upper(b))
 			snprintf(range, sizeof(range), "%" PRIu64, st_hist_lower(b));

@@ -10,7 +10,7 @@
 uint64_t st_hist_total(const struct st_hist *h);
 /* Smallest value bucket @b holds. */
 uint64_t st_hist_lower(uint32_t b);
-/* bcc-style text rendering with a star bar per bucket. */
-void st_hist_print(FILE *f, const struct st_hist *h, const char *unit);
+/* bcc-style text rendering with a star bar per bucket; @last is open-ended. */
+void st_hist_print(FILE *f, const struct st_hist *h, const char *unit, uint32_t last);
 
 #endif

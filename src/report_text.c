@@ -58,7 +58,7 @@ void report_text_vm(FILE *f, const struct vm_entry *e)
 		(uint64_t)c->splits[ST_SPLIT_OK], (uint64_t)c->splits[ST_SPLIT_FAILED]);
 	for (int h = 0; h < ST_HISTS; h++) {
 		fprintf(f, "  %s (%" PRIu64 " samples)\n", st_hist_names[h], st_hist_total(&c->hist[h]));
-		st_hist_print(f, &c->hist[h], st_hist_units[h]);
+		st_hist_print(f, &c->hist[h], st_hist_units[h], st_hist_last(h));
 	}
 }
 

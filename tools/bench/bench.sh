@@ -84,16 +84,18 @@ sleep 1
 st=$!
 wait_line "$TMP/err16" Tracing
 sleep 1
-t0=$(awk '{print $14 + $15}' "/proc/$st/stat")
+# CPU time of the whole process, all threads, in ns
+cpu_ns() { awk '{s += $1} END {print s}' /proc/"$1"/task/*/schedstat; }
+t0=$(cpu_ns "$st")
 sleep "$VMS16_SECONDS"
-t1=$(awk '{print $14 + $15}' "/proc/$st/stat")
-ids=$(bpftool prog show | awk -v p="$st" '/pids shadowtrace\(/ && $0 ~ "\\("p"\\)" {print}' | head -1)
-mem=$(bpftool map show -j | jq "[.[] | select(.pids != null and any(.pids[]; .pid == $st)) | .bytes_memlock] | add")
+t1=$(cpu_ns "$st")
+# memory of the maps our programs use (ids from the loaded programs)
+map_ids=$(bpftool prog show -j | jq -c '[.[] | select(.name | startswith("tp_")) | .map_ids[]?] | unique')
+mem=$(bpftool map show -j | jq --argjson ids "$map_ids" '[.[] | select(.id as $i | $ids | index($i)) | .bytes_memlock | tonumber] | add')
 vms_seen=$(grep -c 'shadowtrace_translation_writes_total{.*origin="fault"}' "$TMP/st.prom" || true)
 kill -INT "$st"; wait "$st" || true
 pkill -f "^$MG " || true
-hz=$(getconf CLK_TCK)
-cpu_pct=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.2f", (b - a) / hz / s * 100}')
+cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f", (b - a) / 1e9 / s * 100}')
 
 {
 	printf '%-11s %12s %10s %14s\n' mode "median_ms" "vs_untraced" "added_ns/fault"
