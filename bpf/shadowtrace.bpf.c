@@ -94,22 +94,39 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 	return 0;
 }
 
+/*
+ * The tracked page of a zap or sync event on @sp, facts read into @f. A
+ * page already zapped only waits for the sync_page its zap fires (*zapped).
+ */
+static __always_inline struct st_sp *zap_sync_sp(struct kvm_mmu_page *sp, struct sp_facts *f,
+						 struct vm_ref *v, bool *zapped)
+{
+	struct st_sp *s;
+
+	*zapped = false;
+	if (!traced_process() || read_sp(sp, f))
+		return NULL;
+	s = bpf_map_lookup_elem(&sps, &f->spt);
+	if (s && s->zapped) {
+		*zapped = true;
+		return s;
+	}
+	if (!s && f->invalid)
+		return NULL;	/* an invalid root zapped again on its last put */
+	if (s)
+		return vm_ref_of_slot(s->vm, v) ? NULL : s;
+	return sp_lookup(f->spt, v);
+}
+
 SEC("tp_btf/kvm_mmu_prepare_zap_page")
 int BPF_PROG(tp_prepare_zap_page, struct kvm_mmu_page *sp)
 {
 	struct sp_facts f;
 	struct vm_ref v;
-	struct st_sp *s;
+	bool zapped;
+	struct st_sp *s = zap_sync_sp(sp, &f, &v, &zapped);
 
-	if (!traced_process() || read_sp(sp, &f))
-		return 0;
-	s = bpf_map_lookup_elem(&sps, &f.spt);
-	if (s && s->zapped)
-		return 0;
-	if (!s && f.invalid)
-		return 0;	/* an invalid root zapped again on its last put */
-	s = s ? (vm_ref_of_slot(s->vm, &v) ? NULL : s) : sp_lookup(f.spt, &v);
-	if (!s)
+	if (!s || zapped)
 		return 0;
 	resolve_pending(&v);
 	end_sp(v.c, s, f.spt);
@@ -141,18 +158,15 @@ int BPF_PROG(tp_sync_page, struct kvm_mmu_page *sp)
 {
 	struct sp_facts f;
 	struct vm_ref v;
-	struct st_sp *s;
+	bool zapped;
+	struct st_sp *s = zap_sync_sp(sp, &f, &v, &zapped);
 
-	if (!traced_process() || read_sp(sp, &f))
-		return 0;
-	s = bpf_map_lookup_elem(&sps, &f.spt);
-	if (s && s->zapped) {
-		bpf_map_delete_elem(&sps, &f.spt);	/* zap of an unsync page */
-		return 0;
-	}
-	s = sp_lookup(f.spt, &v);
 	if (!s)
 		return 0;
+	if (zapped) {
+		bpf_map_delete_elem(&sps, &f.spt);	/* the zap of an unsync page */
+		return 0;
+	}
 	resolve_pending(&v);
 	v.c->sp_events[ST_SP_SYNCED]++;
 	/* gptes of 64-bit/PAE legacy paging only; not 32-bit, not nested EPT */
