@@ -62,7 +62,8 @@ static __always_inline void end_churned(struct st_vm_counters *c, struct st_sp *
 		n = bpf_map_lookup_elem(&churn, &key);
 		if (n) {
 			hist_add(c, ST_HIST_SLOT_CHANGES, *n);
-			bpf_map_delete_elem(&churn, &key);
+			if (!bpf_map_delete_elem(&churn, &key))
+				usage_add(ST_USAGE_ESCALATED, -1);
 		} else {
 			c->lifetimes_untracked++;	/* the exact count did not fit */
 		}
@@ -136,6 +137,8 @@ static __always_inline void count_change(struct st_vm_counters *c, struct st_sp 
 		s->changes[i] = CHANGES_ESCALATED;
 		if (bpf_map_update_elem(&churn, &key, &first, BPF_ANY))
 			drop(ST_DROP_SLOT_MAP_FULL);
+		else
+			usage_add(ST_USAGE_ESCALATED, 1);
 		return;
 	}
 	n = bpf_map_lookup_elem(&churn, &key);

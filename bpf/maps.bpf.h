@@ -95,6 +95,7 @@ struct {
 
 struct st_drops {
 	__u64 n[ST_DROPS];
+	__s64 usage[ST_USAGES];	/* +1/-1 per CPU; the sum is the occupancy */
 };
 
 struct {
@@ -126,6 +127,15 @@ static __always_inline void drop(enum st_drop why)
 
 	if (d && why < ST_DROPS)
 		d->n[why]++;
+}
+
+static __always_inline void usage_add(enum st_usage what, int delta)
+{
+	__u32 zero = 0;
+	struct st_drops *d = bpf_map_lookup_elem(&drops, &zero);
+
+	if (d && what < ST_USAGES)
+		d->usage[what] += delta;
 }
 
 static __always_inline struct st_cpu *cpu(void)

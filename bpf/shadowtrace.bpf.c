@@ -136,8 +136,8 @@ int BPF_PROG(tp_prepare_zap_page, struct kvm_mmu_page *sp)
 	/* an unsync page fires kvm_mmu_sync_page next: keep it till then */
 	if (f.unsync)
 		s->zapped = 1;
-	else
-		bpf_map_delete_elem(&sps, &f.spt);
+	else if (!bpf_map_delete_elem(&sps, &f.spt))
+		usage_add(ST_USAGE_TRACKED_PAGES, -1);
 	return 0;
 }
 
@@ -164,13 +164,30 @@ int BPF_PROG(tp_sync_page, struct kvm_mmu_page *sp)
 	if (!s)
 		return 0;
 	if (zapped) {
-		bpf_map_delete_elem(&sps, &f.spt);	/* the zap of an unsync page */
+		if (!bpf_map_delete_elem(&sps, &f.spt))	/* the zap of an unsync page */
+			usage_add(ST_USAGE_TRACKED_PAGES, -1);
 		return 0;
 	}
 	resolve_pending(&v);
 	v.c->sp_events[ST_SP_SYNCED]++;
 	/* gptes of 64-bit/PAE legacy paging only; not 32-bit, not nested EPT */
 	pend_sync(&v, s, f.spt, !f.gpte4 && !f.guest_mode);
+	return 0;
+}
+
+/*
+ * A memslot change zaps every page from the VMM's ioctl, where no vCPU
+ * runs: this event names the VM, so a VM first seen here is adopted now
+ * and the zaps that follow are its own.
+ */
+SEC("tp_btf/kvm_mmu_zap_all_fast")
+int BPF_PROG(tp_zap_all_fast, struct kvm *kvm)
+{
+	struct vm_ref v;
+
+	if (!traced_process() || !kvm_is_current(kvm) || vm_get(kvm, &v, 0))
+		return 0;
+	resolve_pending(&v);
 	return 0;
 }
 

@@ -69,6 +69,7 @@ static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, __u32 slo
 		s = bpf_map_lookup_elem(&sps, &f.spt);
 		if (!s)
 			return NULL;
+		usage_add(ST_USAGE_TRACKED_PAGES, 1);
 		if (v)
 			v->info->live_sps++;
 	}

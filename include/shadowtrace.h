@@ -101,6 +101,13 @@ enum st_drop {
 	ST_DROPS,
 };
 
+/* Occupancy of the bounded BPF maps (per-CPU deltas, summed in user space). */
+enum st_usage {
+	ST_USAGE_TRACKED_PAGES,	/* entries of the shadow page map */
+	ST_USAGE_ESCALATED,	/* slots with > 254 changes in the churn map */
+	ST_USAGES,
+};
+
 /* A translation write whose new value lands after the tracepoint. */
 enum st_pending_type {
 	ST_PENDING_NONE,

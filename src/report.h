@@ -14,6 +14,9 @@ struct report_ctx {
 	bool final;
 	uint64_t drops[ST_DROPS];
 	uint64_t vms_forgotten;
+	int64_t usage[ST_USAGES];	/* occupancy of the bounded maps */
+	uint32_t vm_slots_used;
+	struct tracer_limits limits;
 };
 
 void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t);

@@ -33,6 +33,14 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
+	json_obj_begin(&j, "bpf_maps");
+	json_i64(&j, "shadow_pages", r->usage[ST_USAGE_TRACKED_PAGES]);
+	json_u64(&j, "shadow_pages_max", r->limits.max_shadow_pages);
+	json_u64(&j, "vm_slots", r->vm_slots_used);
+	json_u64(&j, "vm_slots_max", r->limits.max_vms);
+	json_i64(&j, "escalated_slots", r->usage[ST_USAGE_ESCALATED]);
+	json_u64(&j, "escalated_slots_max", r->limits.max_churn_slots);
+	json_obj_end(&j);
 	json_obj_begin(&j, "dropped");
 	for (int d = 0; d < ST_DROPS; d++)
 		json_u64(&j, st_drop_names[d], r->drops[d]);

@@ -50,6 +50,7 @@ int session_start(struct session *s, const struct st_options *o)
 	snprintf(s->kernel, sizeof(s->kernel), "%s", uname(&u) ? "unknown" : u.release);
 	s->rep.attach_mode = tracer_attach_mode(s->tracer);
 	s->rep.kernel = s->kernel;
+	s->rep.limits = *tracer_limits(s->tracer);
 	s->start = st_now();
 	return 0;
 }
@@ -58,7 +59,10 @@ void session_refresh(struct session *s)
 {
 	if (vm_table_refresh(&s->table, s->tracer))
 		fprintf(stderr, "shadowtrace: cannot read BPF maps\n");
-	tracer_drops(s->tracer, s->rep.drops);
+	tracer_drops(s->tracer, s->rep.drops, s->rep.usage);
+	s->rep.vm_slots_used = 0;
+	for (unsigned int i = 0; i < s->table.n; i++)
+		s->rep.vm_slots_used += !s->table.vms[i].released;
 	s->rep.elapsed_s = st_now() - s->start;
 	s->rep.vms_forgotten = s->table.forgotten;
 }

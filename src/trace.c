@@ -98,20 +98,28 @@ static void serve_http(struct tracing *x)
 	http_serve_one(&x->http, render_metrics, x);
 }
 
-/* One interval: report (with -i), export, then let exited VMs go. */
+/*
+ * Every 100 ms: free the BPF slots of VMs whose process is gone, so that
+ * --max-vms bounds VMs alive at once, not VMs seen. Their figures stay in
+ * the table for the next report. Costs a scan of at most --max-vms slots.
+ */
+#define HOUSEKEEPING_S 0.1
+static void housekeeping(struct tracing *x)
+{
+	session_refresh(&x->s);
+	vm_table_release_exited(&x->s.table, x->s.tracer, st_now());
+}
+
+/* One interval: report (with -i), export; a daemon then forgets old exits. */
 static void tick(struct tracing *x)
 {
-	double now = st_now();
-
-	session_refresh(&x->s);
 	if (x->o->interval_s) {
 		session_report(&x->s, x->o, false);
 		vm_table_mark_exit_reported(&x->s.table);
 	}
 	export_prom(x);
-	vm_table_release_exited(&x->s.table, x->s.tracer, now);
-	if (!x->o->command)	/* a daemon forgets exited VMs after --prom-keep */
-		vm_table_forget_exited(&x->s.table, now, x->keep_s);
+	if (!x->o->command)	/* shown once more, kept --prom-keep, then gone */
+		vm_table_forget_exited(&x->s.table, st_now(), x->keep_s);
 }
 
 static int open_outputs(struct tracing *x)
@@ -144,7 +152,7 @@ int st_trace(const struct st_options *o)
 	bool child_done = false;
 	uint32_t every = o->interval_s ? o->interval_s :
 			 (o->prom_file || o->listen ? DEFAULT_EXPORT_INTERVAL : 0);
-	double next;
+	double next, next_housekeeping;
 
 	x.keep_s = o->prom_keep_set ? o->prom_keep_s : every;
 	st_install_signals();
@@ -164,10 +172,14 @@ int st_trace(const struct st_options *o)
 			return ST_EXIT_RUNTIME;
 		}
 	}
+	/* attached, the -c command started with our privileges: need none now */
+	if (st_drop_privileges())
+		fprintf(stderr, "shadowtrace: cannot drop privileges: %s (continuing)\n", strerror(errno));
 	/* on stderr, also with --json: scripts wait for this line */
 	fprintf(stderr, "Tracing KVM shadow MMU (%s mode)... %s\n", x.s.rep.attach_mode,
 		o->command ? "until the command exits." : "Hit Ctrl-C to end.");
 	next = x.s.start + every;
+	next_housekeeping = x.s.start + HOUSEKEEPING_S;
 	while (!st_stop_signal) {
 		struct pollfd pfd = { .fd = x.http.fd, .events = POLLIN };
 
@@ -177,7 +189,12 @@ int st_trace(const struct st_options *o)
 		}
 		if (o->duration_s && st_now() - x.s.start >= o->duration_s)
 			break;
+		if (st_now() >= next_housekeeping) {
+			housekeeping(&x);
+			next_housekeeping = st_now() + HOUSEKEEPING_S;
+		}
 		if (every && st_now() >= next) {
+			housekeeping(&x);
 			tick(&x);
 			next += every;
 		}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -144,6 +145,34 @@ static void size_maps(struct shadowtrace_bpf *skel, const struct tracer_limits *
 	skel->rodata->floor_only = lim->floor_only;
 }
 
+/*
+ * Attach page creation first: a page is then either already there when its
+ * VM is first seen (adopted) or seen being created. The zap hook next, so
+ * no tracked page is freed unseen; set_spte, which only reads, last.
+ */
+static int attach_in_order(struct shadowtrace_bpf *skel)
+{
+	struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+	} order[] = {
+		{ skel->progs.tp_get_page, &skel->links.tp_get_page },
+		{ skel->progs.tp_zap_all_fast, &skel->links.tp_zap_all_fast },
+		{ skel->progs.tp_prepare_zap_page, &skel->links.tp_prepare_zap_page },
+		{ skel->progs.tp_sync_page, &skel->links.tp_sync_page },
+		{ skel->progs.tp_unsync_page, &skel->links.tp_unsync_page },
+		{ skel->progs.tp_split_huge_page, &skel->links.tp_split_huge_page },
+		{ skel->progs.tp_set_spte, &skel->links.tp_set_spte },
+	};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		*order[i].link = bpf_program__attach(order[i].prog);
+		if (!*order[i].link)
+			return -errno;
+	}
+	return 0;
+}
+
 struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
 {
 	struct tracer *t;
@@ -176,7 +205,7 @@ struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
 		       libbpf_last[0] ? ": " : "", libbpf_last);
 		goto fail;
 	}
-	err = shadowtrace_bpf__attach(t->skel);
+	err = attach_in_order(t->skel);
 	if (err) {
 		refuse(status, ST_EXIT_ENV, "cannot attach to the kvmmmu tracepoints: %s", strerror(-err));
 		goto fail;
@@ -240,20 +269,38 @@ void tracer_release_vm(struct tracer *t, uint32_t slot, uint64_t kvm)
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.vms), &slot, &zero_info, BPF_ANY);
 }
 
-void tracer_drops(struct tracer *t, uint64_t out[ST_DROPS])
+void tracer_drops(struct tracer *t, uint64_t out[ST_DROPS], int64_t usage[ST_USAGES])
 {
-	struct { uint64_t n[ST_DROPS]; } *percpu;
+	struct { uint64_t n[ST_DROPS]; int64_t usage[ST_USAGES]; } *percpu;
 	uint32_t zero = 0;
 
 	memset(out, 0, sizeof(uint64_t) * ST_DROPS);
+	memset(usage, 0, sizeof(int64_t) * ST_USAGES);
 	percpu = calloc((size_t)t->ncpus, sizeof(*percpu));
 	if (!percpu)
 		return;
 	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.drops), &zero, percpu))
-		for (int cpu = 0; cpu < t->ncpus; cpu++)
+		for (int cpu = 0; cpu < t->ncpus; cpu++) {
 			for (int i = 0; i < ST_DROPS; i++)
 				out[i] += percpu[cpu].n[i];
+			for (int i = 0; i < ST_USAGES; i++)
+				usage[i] += percpu[cpu].usage[i];
+		}
 	free(percpu);
+}
+
+const struct tracer_limits *tracer_limits(const struct tracer *t)
+{
+	return &t->lim;
+}
+
+int st_drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[2] = {};
+
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	return (int)syscall(SYS_capset, &hdr, none);
 }
 
 void tracer_stop(struct tracer *t)

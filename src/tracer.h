@@ -48,7 +48,12 @@ const char *tracer_attach_mode(const struct tracer *t);
 int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *), void *arg);
 /* Forgets a dead VM's slot so that BPF can reuse it. */
 void tracer_release_vm(struct tracer *t, uint32_t slot, uint64_t kvm);
-void tracer_drops(struct tracer *t, uint64_t out[ST_DROPS]);
+/* Drop counters, and occupancy of the bounded maps. */
+void tracer_drops(struct tracer *t, uint64_t out[ST_DROPS], int64_t usage[ST_USAGES]);
+/* Capacity of the bounded maps, for reports next to their occupancy. */
+const struct tracer_limits *tracer_limits(const struct tracer *t);
+/* Gives up every capability: attached programs and open maps need none. */
+int st_drop_privileges(void);
 void tracer_stop(struct tracer *t);
 
 extern const char *const st_drop_names[ST_DROPS];

@@ -40,6 +40,7 @@ fi
 . tests/cli_tests.sh
 . tests/live_tests.sh
 . tests/prom_tests.sh
+. tests/reliability_tests.sh
 
 live_reason=$(why_no_live)
 for t in $(declare -F | awk '{print $3}' | grep -E '^(cli|live)_' ); do

@@ -16,6 +16,8 @@ need make make
 need bpftool bpftool
 need jq jq
 need curl curl
+need valgrind valgrind
+need unshare util-linux
 need promtool prometheus
 need /usr/bin/prometheus-node-exporter prometheus-node-exporter
 need setpriv util-linux

@@ -1,0 +1,130 @@
+# Reliability: VM churn, full maps, attach/detach under load, signals, two
+# instances, refusals, files, privileges, leaks (sourced by tests/run.sh).
+
+# 200 VMs, 8 at a time: each exact, nothing dropped, maps back to empty.
+live_vm_churn_200() {
+	timeout 120 "$ST_BIN" --json -c "for i in \$(seq 25); do $MG_BIN -name guest=c --vms 8 fault-churn 64 || exit 1; done" >"$TMP/churn.json"
+	local want got
+	want=$("$MG_BIN" --expect fault-churn 64 | jq -S -c "$FIGURES")
+	[[ $(jq '.vms | length' "$TMP/churn.json") == 200 ]]
+	got=$(jq -S -c "[.vms[] | $FIGURES] | unique" "$TMP/churn.json")
+	[[ $got == "[$want]" ]] || { echo "VMs differ: $got"; return 1; }
+	expect_no_drops "$TMP/churn.json"
+	# totals over all VMs equal the sum of the ground truths
+	[[ $(jq '[.vms[].translation_writes.fault] | add' "$TMP/churn.json") == $((200 * 129)) ]]
+	[[ $(jq '.bpf_maps.shadow_pages' "$TMP/churn.json") == 0 ]]
+}
+
+# While tracing as a daemon, VMs come and go: the maps return to empty
+# (checked against bpftool, not only our own gauge).
+live_maps_back_to_baseline() {
+	"$ST_BIN" --json -i 1 >"$TMP/d.json" 2>"$TMP/err" &
+	local st=$!
+	wait_ready "$TMP/err"
+	"$MG_BIN" -name guest=base --vms 4 sync-flip 600
+	sleep 2.5
+	local entries
+	entries=$(bpftool map dump name sps -j 2>/dev/null | jq length)
+	kill -INT "$st"
+	wait "$st"
+	[[ $entries == 0 ]] || { echo "sps map holds $entries entries"; return 1; }
+	[[ $(tail -n1 "$TMP/d.json" | jq '.bpf_maps.shadow_pages') == 0 ]]
+	[[ $(tail -n1 "$TMP/d.json" | jq '.bpf_maps.vm_slots') == 0 ]]
+	# each VM was reported exactly, once more after it exited
+	jq -s -e '[.[] | .vms[] | select(.name | startswith("base-")) | .alive] | any(. == false)' "$TMP/d.json" >/dev/null
+}
+
+# Maps too small on purpose: counted, reported, and a later VM is exact again.
+live_full_maps_counted_then_recovered() {
+	timeout 120 "$ST_BIN" --json --max-shadow-pages 64 \
+		-c "$MG_BIN -name guest=big --vms 3 fault-churn 16384; $MG_BIN -name guest=after fault-churn 100" >"$TMP/p.json"
+	[[ $(jq '.dropped.shadow_page_map_full' "$TMP/p.json") -gt 0 ]]
+	[[ $(jq '.dropped.unknown_shadow_page' "$TMP/p.json") -gt 0 ]]
+	expect_vm after fault-churn 100 "$TMP/p.json"
+}
+
+# Attach and detach while VMs fault hard: no failure, consistent figures,
+# adopted pages, nothing unknown, no new kernel warning.
+live_attach_detach_under_load() {
+	local warn_before warn_after
+	warn_before=$(dmesg 2>/dev/null | grep -c -E 'WARNING|BUG|Call Trace' || true)
+	for i in 1 2 3 4; do "$MG_BIN" -name "guest=load$i" --passes 100000 reuse 512 >/dev/null 2>&1 & done
+	trap 'pkill -f "guest=load" 2>/dev/null || true' EXIT
+	sleep 0.5
+	for k in $(seq 8); do
+		# windows of 0.8 to 1.7 s: long enough for the (sanitized) tracer to attach
+		timeout -s INT "1.$((RANDOM % 8))" "$ST_BIN" --json >"$TMP/a$k.json" 2>/dev/null || true
+		jq -e '.final == true' "$TMP/a$k.json" >/dev/null
+		jq -e '[.vms[] | .translation_writes.fault + .translation_writes.prefetch >= ([.access_changes[].count] | add // 0)] | all' "$TMP/a$k.json" >/dev/null
+		jq -e '.dropped.unknown_shadow_page == 0 and .dropped.kernel_read_fault == 0 and .dropped.unknown_vm == 0' "$TMP/a$k.json" >/dev/null ||
+			{ echo "run $k: $(jq -c .dropped "$TMP/a$k.json")"; return 1; }
+		[[ $(jq '[.vms[] | select(.name | startswith("load"))] | length' "$TMP/a$k.json") == 4 ]]
+		[[ $(jq '[.vms[].shadow_pages_adopted] | add' "$TMP/a$k.json") -gt 0 ]]
+	done
+	pkill -f "guest=load"
+	wait 2>/dev/null || true
+	! bpftool prog show | grep -q tp_set_spte
+	warn_after=$(dmesg 2>/dev/null | grep -c -E 'WARNING|BUG|Call Trace' || true)
+	[[ $warn_before == "$warn_after" ]] || { dmesg | tail -20; return 1; }
+}
+
+# SIGHUP ends cleanly too; two instances at once each see the VM exactly.
+live_two_instances_and_sighup() {
+	"$ST_BIN" --json >"$TMP/one.json" 2>"$TMP/err1" &
+	local a=$!
+	"$ST_BIN" --json --prom-file "$TMP/two.prom" >"$TMP/two.json" 2>"$TMP/err2" &
+	local b=$!
+	wait_ready "$TMP/err1"
+	wait_ready "$TMP/err2"
+	"$MG_BIN" -name guest=both sync-flip 300
+	sleep 0.3
+	kill -HUP "$a"
+	kill -TERM "$b"
+	wait "$a"
+	wait "$b"
+	expect_vm both sync-flip 300 "$TMP/one.json"
+	expect_vm both sync-flip 300 "$TMP/two.json"
+	promtool check metrics <"$TMP/two.prom"
+	! bpftool prog show | grep -q tp_set_spte
+}
+
+# Kernel without BTF (hidden in a private mount namespace): exit 3, one line.
+cli_refuse_no_btf() {
+	[[ $(id -u) -eq 0 ]] || return 0
+	expect_one_line_error 3 "kernel has no BTF" unshare -m sh -c \
+		"mount -t tmpfs none /sys/kernel/btf && exec $ST_BIN -d 1"
+}
+
+# An output path that is a symlink: replaced, never followed.
+live_prom_symlink_not_followed() {
+	mkdir "$TMP/s"
+	: >"$TMP/victim"
+	ln -s "$TMP/victim" "$TMP/s/st.prom"
+	timeout 60 "$ST_BIN" --prom-file "$TMP/s/st.prom" -c "$MG_BIN fault-churn 10" >/dev/null
+	[[ ! -s $TMP/victim ]]
+	[[ -f $TMP/s/st.prom && ! -L $TMP/s/st.prom ]]
+	[[ $(stat -c %a "$TMP/s/st.prom") == 644 ]]
+}
+
+# Attached, shadowtrace holds no capability.
+live_drops_privileges() {
+	"$ST_BIN" --json >/dev/null 2>"$TMP/err" &
+	local st=$!
+	wait_ready "$TMP/err"
+	local caps
+	caps=$(awk '/^CapEff/ {print $2}' "/proc/$st/status")
+	kill -INT "$st"
+	wait "$st"
+	[[ $caps == 0000000000000000 ]] || { echo "CapEff $caps"; return 1; }
+}
+
+# The long-running loop under valgrind: no leak (release build).
+live_valgrind_no_leaks() {
+	command -v valgrind >/dev/null || { echo "valgrind missing (make deps)"; return 1; }
+	timeout 300 valgrind -q --suppressions=tests/valgrind.supp --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=9 "$RELEASE_BIN" -i 1 --json --prom-file "$TMP/vg.prom" \
+		-c "for i in 1 2 3; do $MG_BIN -name guest=vg --vms 4 sync-flip 128; sleep 0.6; done" \
+		>"$TMP/vg.json" 2>"$TMP/vg.err" || { cat "$TMP/vg.err" | head -30; return 1; }
+	[[ $(tail -n1 "$TMP/vg.json" | jq '.vms | length') == 12 ]]
+}
