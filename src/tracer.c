@@ -102,21 +102,25 @@ static bool struct_has_member(const struct btf *btf, const char *type, const cha
 	return false;
 }
 
-/* KVM's shadow MMU types, in vmlinux BTF (built-in) or kvm module BTF. */
+/*
+ * KVM's shadow MMU types, in vmlinux BTF (built-in) or kvm module BTF.
+ * SHADOWTRACE_CHECK_BTF=FILE checks FILE's BTF instead (tests only).
+ */
 static int check_kernel(int *status)
 {
+	const char *test_btf = getenv("SHADOWTRACE_CHECK_BTF");
 	struct btf *vmlinux, *kvm = NULL;
 	const struct btf *where;
 	int r = 0;
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
+	if (!test_btf && access("/sys/kernel/btf/vmlinux", R_OK))
 		return refuse(status, ST_EXIT_ENV,
 			      "kernel has no BTF (/sys/kernel/btf/vmlinux); CONFIG_DEBUG_INFO_BTF=y is needed");
-	vmlinux = btf__load_vmlinux_btf();
+	vmlinux = test_btf ? btf__parse(test_btf, NULL) : btf__load_vmlinux_btf();
 	if (!vmlinux)
 		return refuse(status, ST_EXIT_ENV, "cannot read kernel BTF: %s", strerror(errno));
 	where = vmlinux;
-	if (btf__find_by_name_kind(vmlinux, "kvm_mmu_page", BTF_KIND_STRUCT) < 0) {
+	if (btf__find_by_name_kind(vmlinux, "kvm_mmu_page", BTF_KIND_STRUCT) < 0 && !test_btf) {
 		kvm = btf__load_module_btf("kvm", vmlinux);
 		where = kvm;
 	}

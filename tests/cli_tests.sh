@@ -49,3 +49,26 @@ cli_refuse_unprivileged() {
 	expect_one_line_error 3 "needs root \(or CAP_BPF and CAP_PERFMON\)" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$ST_BIN" -d 1
 }
+
+# btf_of NAME: a BTF file compiled from tests/btf/NAME.c
+btf_of() {
+	clang -g -O2 -target bpf -c "tests/btf/$1.c" -o "$TMP/$1.o"
+	echo "$TMP/$1.o"
+}
+
+cli_refuse_kvm_missing() {
+	[[ $(id -u) -eq 0 ]] || return 0
+	expect_one_line_error 3 "KVM is not loaded" env SHADOWTRACE_CHECK_BTF="$(btf_of no_kvm)" "$ST_BIN" -d 1
+}
+
+cli_refuse_kernel_without_cache() {
+	[[ $(id -u) -eq 0 ]] || return 0
+	expect_one_line_error 3 "no shadowed_translation cache" \
+		env SHADOWTRACE_CHECK_BTF="$(btf_of old_layout)" "$ST_BIN" -d 1
+}
+
+cli_attach_modes() {
+	expect_one_line_error 2 "unknown --attach mode 'bogus'" "$ST_BIN" --attach bogus -d 1
+	expect_one_line_error 3 "attach mode 'kprobe' is not in this version" "$ST_BIN" --attach kprobe -d 1
+	expect_one_line_error 3 "attach mode 'fentry' is not in this version" "$ST_BIN" --attach fentry -d 1
+}

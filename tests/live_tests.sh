@@ -128,3 +128,10 @@ live_demo_multi_vm() {
 	timeout 120 "$ST_BIN" demo -n 64 --vms 3 >"$TMP/demo.txt"
 	grep -q '^18 of 18 VMs match the ground truth exactly' "$TMP/demo.txt"
 }
+
+# --attach tracepoint is the same as auto here, exactly.
+live_attach_tracepoint_explicit() {
+	timeout 60 "$ST_BIN" --attach tracepoint --json -c "$MG_BIN -name guest=t remap 64" >"$TMP/trace.json"
+	[[ $(jq -r .attach_mode "$TMP/trace.json") == tracepoint ]]
+	expect_vm t remap 64
+}
