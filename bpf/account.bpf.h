@@ -32,9 +32,20 @@ static __always_inline __u64 slot_bit(__u32 idx)
 	return 1ULL << (idx & 63);
 }
 
+/*
+ * A slot index bounded for the verifier. The empty asm hides what the
+ * compiler knows of @i, so it keeps the mask: Linux 6.1's verifier can
+ * only bound an index through such an explicit mask.
+ */
+static __always_inline __u32 slot_index(__u32 i)
+{
+	asm volatile("" : "+r"(i));
+	return i & (ST_SPTES_PER_PAGE - 1);
+}
+
 static __always_inline __u32 slot_word(__u32 idx)
 {
-	return (idx >> 6) & 7;
+	return slot_index(idx) >> 6;
 }
 
 static __always_inline __u32 popcount64(__u64 x)
@@ -54,7 +65,7 @@ static __always_inline __u64 now_tick(void)
 static __always_inline void end_churned(struct st_vm_counters *c, struct st_sp *s, __u64 spt,
 					__u32 idx)
 {
-	__u32 i = idx & (ST_SPTES_PER_PAGE - 1);
+	__u32 i = slot_index(idx);
 	struct st_churn_key key = { .spt = spt, .idx = i };
 	__u64 *n;
 
@@ -99,7 +110,7 @@ struct rebase_ctx {
 static long rebase_slot(__u32 i, void *data)
 {
 	struct rebase_ctx *r = data;
-	__u32 *t = &r->s->last_change[i & (ST_SPTES_PER_PAGE - 1)];
+	__u32 *t = &r->s->last_change[slot_index(i)];
 
 	if (*t >= TICK_FIRST)
 		*t = *t - TICK_FIRST >= r->shift ? *t - r->shift : TICK_BEYOND;
@@ -129,6 +140,7 @@ static __always_inline void count_change(struct st_vm_counters *c, struct st_sp 
 	struct st_churn_key key = { .spt = spt, .idx = i };
 	__u64 *n, first = CHANGES_ESCALATED;
 
+	i = slot_index(i);
 	if (s->changes[i] < CHANGES_ESCALATED - 1) {
 		s->changes[i]++;
 		return;
@@ -150,7 +162,7 @@ static __always_inline void access_change(struct st_vm_counters *c, struct st_sp
 					  __u64 spt, __u32 idx, __u32 origin,
 					  __u32 from, __u32 to)
 {
-	__u32 i = idx & (ST_SPTES_PER_PAGE - 1), tick = slot_tick(s, now_tick()), last;
+	__u32 i = slot_index(idx), tick = slot_tick(s, now_tick()), last;
 
 	c->access_changes[origin & 3][from & 7][to & 7]++;
 	s->churned[slot_word(i)] |= slot_bit(i);

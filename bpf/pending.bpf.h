@@ -16,7 +16,7 @@ static __always_inline void pend_set(struct vm_ref *v, struct st_sp *s, __u64 sp
 				     __u32 idx, __u32 origin, __u32 level)
 {
 	struct st_pending *p = &v->info->pending;
-	__u64 addr = s->translations + (__u64)(idx & 511) * sizeof(__u64);
+	__u64 addr = s->translations + (__u64)slot_index(idx) * sizeof(__u64);
 	__u64 old = 0;
 	bool known = s->known[slot_word(idx)] & slot_bit(idx);
 
@@ -66,13 +66,19 @@ struct sync_ctx {
 	struct st_sp *s;
 	struct st_sync_snapshot *snap;
 	__u64 spt;
-	__u32 cur_idx;		/* slot the resolving event already rewrote, or ~0 */
+	/*
+	 * The slot the resolving event already rewrote, if has_cur. Always
+	 * within 0..511, no sentinel: Linux 6.1's verifier would pin i to a
+	 * sentinel on the "i == cur_idx" branch and reject the indexing.
+	 */
+	__u32 cur_idx;
+	__u32 has_cur;
 };
 
 /* FNAME(sync_spte) drops an SPTE whose gpte is invalid or maps another gfn. */
 static __always_inline bool sync_would_drop(const struct sync_ctx *x, __u32 i, __u64 before)
 {
-	__u64 g = x->snap->gpte[i & 511];
+	__u64 g = x->snap->gpte[slot_index(i)];
 
 	return !(g & GPTE_PRESENT) || !(g & GPTE_ACCESSED) ||
 	       ((g & GPTE_ADDR_MASK) >> 12) != st_translation_gfn(before);
@@ -81,7 +87,7 @@ static __always_inline bool sync_would_drop(const struct sync_ctx *x, __u32 i, _
 static __always_inline void classify_sync_drop(struct sync_ctx *x, __u32 i, __u64 before)
 {
 	struct st_vm_counters *c = x->c;
-	__u64 g = x->snap->gpte[i & 511], ng, og;
+	__u64 g = x->snap->gpte[slot_index(i)], ng, og;
 
 	if (!x->snap->gpte_ok) {
 		c->sync_drops[ST_SYNC_DROP_UNREADABLE]++;
@@ -107,7 +113,7 @@ static long sync_one_slot(__u32 i, void *data)
 	struct sync_ctx *x = data;
 	__u64 before, after, bt, at;
 
-	i &= 511;
+	i = slot_index(i);
 	before = x->snap->spte[i];
 	if (!(before & SPTE_MMU_PRESENT))
 		return 0;
@@ -119,7 +125,7 @@ static long sync_one_slot(__u32 i, void *data)
 	 * one resolving this sync, its slot's SPTE no longer shows what sync
 	 * did; the gpte sync read does (its cached translation is untouched).
 	 */
-	if (i == x->cur_idx)
+	if (x->has_cur && i == slot_index(x->cur_idx))
 		after = x->snap->gpte_ok && sync_would_drop(x, i, bt) ? 0 : SPTE_MMU_PRESENT;
 	if (!(after & SPTE_MMU_PRESENT)) {
 		classify_sync_drop(x, i, bt);
@@ -135,7 +141,8 @@ static long sync_one_slot(__u32 i, void *data)
 static __always_inline void resolve_sync(struct vm_ref *v, __u64 spt, __u64 cur_spt,
 					 __u32 cur_idx)
 {
-	struct sync_ctx x = { .c = v->c, .spt = spt, .cur_idx = spt == cur_spt ? cur_idx : ~0u };
+	struct sync_ctx x = { .c = v->c, .spt = spt, .has_cur = spt == cur_spt,
+			      .cur_idx = slot_index(cur_idx) };
 
 	x.s = bpf_map_lookup_elem(&sps, &spt);
 	x.snap = bpf_map_lookup_elem(&sync_snaps, &v->slot);

@@ -33,8 +33,8 @@ static long clear_slot(__u32 i, void *data)
 {
 	struct st_sp *s = ((struct clear_ctx *)data)->s;
 
-	s->changes[i & (ST_SPTES_PER_PAGE - 1)] = 0;
-	s->last_change[i & (ST_SPTES_PER_PAGE - 1)] = TICK_NONE;
+	s->changes[slot_index(i)] = 0;
+	s->last_change[slot_index(i)] = TICK_NONE;
 	return 0;
 }
 

@@ -32,17 +32,18 @@ live_prom_file_exact() {
 	[[ $(stat -c %a "$f") == 644 ]]
 	[[ $(tail -c1 "$f" | od -An -c | tr -d ' ') == '\n' ]]
 	[[ $(prom_value "$f" 'shadowtrace_access_changes_total\{vm="p",pid="[0-9]+",origin="sync",from="wux",to="-ux"\}') == 200 ]]
-	[[ $(prom_value "$f" 'shadowtrace_access_changes_total\{vm="p",pid="[0-9]+",origin="fault",from="-ux",to="wux"\}') == 200 ]]
-	[[ $(prom_value "$f" 'shadowtrace_translation_writes_total\{vm="p",pid="[0-9]+",origin="fault"\}') == 402 ]]
+	[[ $(prom_value "$f" 'shadowtrace_access_changes_total\{vm="p",pid="[0-9]+",origin="fault",from="-ux",to="wux"\}') == 201 ]]
+	[[ $(prom_value "$f" 'shadowtrace_translation_writes_total\{vm="p",pid="[0-9]+",origin="fault"\}') == 403 ]]
 	[[ $(prom_value "$f" 'shadowtrace_translation_writes_total\{vm="p",pid="[0-9]+",origin="sync"\}') == 200 ]]
 	[[ $(prom_value "$f" 'shadowtrace_shadow_pages_total\{vm="p",pid="[0-9]+",event="synced"\}') == 1 ]]
 	[[ $(prom_value "$f" 'shadowtrace_gfn_mismatches_total\{vm="p",pid="[0-9]+",kind="sync"\}') == 0 ]]
-	# histogram: 2 quiet slots, 200 with two changes each; cumulative, +Inf = count
-	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="0"\}') == 2 ]]
+	# histogram: the code page (0 changes), the PT page (1), 200 data slots
+	# (2 each); cumulative, +Inf = count
+	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="0"\}') == 1 ]]
 	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="1"\}') == 2 ]]
 	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="3"\}') == 202 ]]
 	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="\+Inf"\}') == 202 ]]
-	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_sum\{vm="p",pid="[0-9]+"\}') == 400 ]]
+	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_sum\{vm="p",pid="[0-9]+"\}') == 401 ]]
 	[[ $(prom_value "$f" 'shadowtrace_access_change_interval_seconds_count\{vm="p",pid="[0-9]+"\}') == 200 ]]
 	grep -q '^shadowtrace_build_info{version="[^"]*",attach_mode="tracepoint",kernel="[^"]*"} 1$' "$f"
 	grep -q '^shadowtrace_dropped_events_total{reason="shadow_page_map_full"} 0$' "$f"

@@ -4,7 +4,8 @@
  * the script and the layout (see scenarios.c), not from any measurement.
  *
  * Every run maps: the code page (one read/exec fault, access -ux) and the
- * page-table pages the guest writes itself (one write fault each, wux).
+ * page-table pages the guest writes itself (a read fault, -ux, then a
+ * write fault, wux).
  * Shadow pages: PML4, PDPT, PD, PT0 (code), plus data PTs or direct pages,
  * plus a second root after a CR3 switch; the VM's exit zaps them all.
  */
@@ -41,12 +42,13 @@ static void fault_churn(struct st_vm_counters *c, unsigned int n, unsigned int p
 	pages(c, 4 + pts);
 }
 
-/* the guest writes its own data PTs: one wux fault and one unsync each */
+/* the guest reads, then writes its own data PTs: -ux, then wux and unsync */
 static void guest_pt_writes(struct st_vm_counters *c, unsigned int pts)
 {
-	c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += pts;
+	c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += 2ULL * pts;
 	c->first_writes += pts;
-	lifetimes(c, 0, pts);
+	c->access_changes[ST_ORIGIN_FAULT][RUX][WUX] += pts;
+	lifetimes(c, 1, pts);
 	c->sp_events[ST_SP_UNSYNCED] += pts;
 	c->sp_events[ST_SP_SYNCED] += pts;	/* after the CR3 switch */
 	pages(c, 1);				/* root B */

@@ -53,9 +53,20 @@ static const uint8_t guest_code[] = {
 	[0x80] =
 	/* 0x80 NOP: just report done (lets KVM sync on entry) */
 	0xe6, 0x10, 0xeb, 0xfe,
+	[0xa0] =
+	/* 0xa0 READ_WRITE_BACK: rdi addr, rsi stride, rcx count; a load, then a store */
+	0x48, 0x8b, 0x07,		/* mov rax, [rdi]  */
+	0x48, 0x89, 0x07,		/* mov [rdi], rax  */
+	0x48, 0x01, 0xf7,		/* add rdi, rsi    */
+	0x48, 0xff, 0xc9,		/* dec rcx         */
+	0x75, 0xf2,			/* jnz 0xa0        */
+	0xe6, 0x10, 0xeb, 0xfe,
 };
 
-enum { R_READ = 0x00, R_WRITE = 0x20, R_PTE_AND = 0x40, R_PTE_REMAP = 0x60, R_NOP = 0x80 };
+enum {
+	R_READ = 0x00, R_WRITE = 0x20, R_PTE_AND = 0x40, R_PTE_REMAP = 0x60, R_NOP = 0x80,
+	R_READ_WRITE_BACK = 0xa0,
+};
 
 static const char *const names[MG_SCENARIOS] = {
 	[MG_FAULT_CHURN] = "fault-churn",
@@ -134,10 +145,24 @@ static int touch(struct mg_vm *vm, uint64_t routine, unsigned int n, uint64_t st
 	return call(vm, routine, DATA_GPA, stride, n, 0, 0);
 }
 
+/*
+ * The guest maps its own data PTs with a plain load, then a plain store:
+ * a read fault and a write fault (which unsyncs them) on any CPU. A
+ * read-modify-write instruction would be one write fault on hardware but
+ * a load and a store, two faults, under QEMU's emulation.
+ */
+static int guest_touch_own_pts(struct mg_vm *vm, unsigned int n)
+{
+	return call(vm, R_READ_WRITE_BACK, DATA_PT_GPA, 4096, div_up(n, 512), 0, 0);
+}
+
 /* The guest clears W in its own first n data PTEs; a CR3 switch syncs them. */
 static int guest_write_protect_and_sync(struct mg_vm *vm, unsigned int n)
 {
-	int r = call(vm, R_PTE_AND, DATA_PT_GPA, 0, n, ~PTE_W, 0);
+	int r = guest_touch_own_pts(vm, n);
+
+	if (!r)
+		r = call(vm, R_PTE_AND, DATA_PT_GPA, 0, n, ~PTE_W, 0);
 
 	if (!r)
 		r = mg_vm_set_cr3(vm, PML4B_GPA);
@@ -153,8 +178,10 @@ static int guest_remap_and_sync(struct mg_vm *vm, const struct mg_layout *l)
 	 * then drops it for the gfn change alone (an unaccessed gpte would be
 	 * dropped as invalid before its gfn is even compared).
 	 */
-	int r = call(vm, R_PTE_REMAP, DATA_PT_GPA, 0, l->n,
-		     l->remap_delta << 12, ~0ULL);
+	int r = guest_touch_own_pts(vm, l->n);
+
+	if (!r)
+		r = call(vm, R_PTE_REMAP, DATA_PT_GPA, 0, l->n, l->remap_delta << 12, ~0ULL);
 
 	if (!r)
 		r = mg_vm_set_cr3(vm, PML4B_GPA);
