@@ -44,7 +44,7 @@ APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 HEADERS   := $(wildcard include/*.h src/*.h tools/microguest/*.h)
 
-.PHONY: all clean test deps binaries demo bench
+.PHONY: all clean test deps binaries demo bench static test-stock-kernel
 all: deps $(ST_BIN) $(MG_BIN)
 binaries: $(ST_BIN) $(MG_BIN) $(OUTPUT)/unit_tests
 
@@ -54,6 +54,17 @@ deps:
 
 demo: all
 	./shadowtrace demo
+
+# statically linked, for the stock-kernel lane's initramfs
+static: .output/shadowtrace.static
+.output/shadowtrace.static: $(APP_OBJS) $(LIB_OBJS) $(MG_OBJS)
+	@echo "  LINK     $@"
+	@$(CC) -static $^ $(LDLIBS) -o $@ 2>&1 | grep -v 'statically linked applications requires' || true
+	@test -x $@
+
+# shadowtrace on Debian's stock kernel under QEMU (see tools/stock-kernel/lane.sh)
+test-stock-kernel: all static
+	@tools/stock-kernel/lane.sh
 
 # overhead, measured side by side (see tools/bench/bench.sh)
 bench: all
@@ -107,7 +118,7 @@ else
 TEST_OUT  := .output
 endif
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all static
 	@$(MAKE) --no-print-directory SANITIZE=$(TEST_SANITIZE) binaries
 	@ST_BIN=$(if $(filter 1,$(TEST_SANITIZE)),$(TEST_OUT)/shadowtrace,./shadowtrace) \
 	 MG_BIN=$(if $(filter 1,$(TEST_SANITIZE)),$(TEST_OUT)/microguest,tools/microguest/microguest) \

@@ -21,11 +21,13 @@ trace() {
 	timeout 120 "$ST_BIN" --json -c "$*" >"$TMP/trace.json"
 }
 
-# expect_vm NAME SCENARIO N [JSON]: VM NAME's figures equal the ground truth.
+# expect_vm NAME SCENARIO N [JSON]: VM NAME's figures equal the ground truth
+# (EXPECT_ARGS: more micro-guest options, e.g. "--passes 40").
 expect_vm() {
 	local name=$1 scen=$2 n=$3 json=${4:-$TMP/trace.json}
 	local want got
-	want=$("$MG_BIN" --expect "$scen" "$n" | jq -S "$FIGURES")
+	# shellcheck disable=SC2086
+	want=$("$MG_BIN" ${EXPECT_ARGS:-} --expect "$scen" "$n" | jq -S "$FIGURES")
 	got=$(jq -S --arg n "$name" ".vms[] | select(.name == \$n) | $FIGURES" "$json")
 	if [[ -z $got ]]; then
 		echo "VM $name not in the report: $(jq -c '[.vms[].name]' "$json")"
@@ -64,5 +66,5 @@ expect_one_line_error() {
 	err=$("$@" 2>&1 >/dev/null) && rc=0 || rc=$?
 	[[ $rc == "$want_status" ]] || { echo "'$*' exited $rc, want $want_status: $err"; return 1; }
 	[[ $(printf '%s\n' "$err" | grep -c .) -ge 1 ]] || { echo "no message"; return 1; }
-	printf '%s\n' "$err" | head -1 | grep -qE "$pattern" || { echo "message '$err' lacks /$pattern/"; return 1; }
+	printf '%s\n' "$err" | head -1 | grep -qE -- "$pattern" || { echo "message '$err' lacks /$pattern/"; return 1; }
 }

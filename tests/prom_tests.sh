@@ -68,8 +68,9 @@ live_prom_node_exporter_scrape() {
 	local f=$TMP/scrape
 	[[ $(prom_value "$f" 'node_textfile_scrape_error') == 0 ]]
 	[[ $(prom_value "$f" 'shadowtrace_gfn_mismatches_total\{kind="sync",pid="[0-9]+",vm="ne"\}') == 300 ]]
-	[[ $(prom_value "$f" 'shadowtrace_gfn_mismatch_distance_pages_bucket\{le="1023",pid="[0-9]+",vm="ne"\}') == 0 ]]
-	[[ $(prom_value "$f" 'shadowtrace_gfn_mismatch_distance_pages_bucket\{le="2047",pid="[0-9]+",vm="ne"\}') == 300 ]]
+	# node_exporter sorts labels, but keeps "le" last
+	[[ $(prom_value "$f" 'shadowtrace_gfn_mismatch_distance_pages_bucket\{pid="[0-9]+",vm="ne",le="1023"\}') == 0 ]]
+	[[ $(prom_value "$f" 'shadowtrace_gfn_mismatch_distance_pages_bucket\{pid="[0-9]+",vm="ne",le="2047"\}') == 300 ]]
 	[[ $(prom_value "$f" 'shadowtrace_access_changes_total\{from="wux",origin="sync",pid="[0-9]+",to="-ux",vm="ne2"\}') == 100 ]]
 }
 

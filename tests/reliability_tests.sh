@@ -52,8 +52,13 @@ live_attach_detach_under_load() {
 	trap 'pkill -f "guest=load" 2>/dev/null || true' EXIT
 	sleep 0.5
 	for k in $(seq 8); do
-		# windows of 0.8 to 1.7 s: long enough for the (sanitized) tracer to attach
-		timeout -s INT "1.$((RANDOM % 8))" "$ST_BIN" --json >"$TMP/a$k.json" 2>/dev/null || true
+		# attach (about a second of BPF verification), trace 0.3-1.0 s, detach
+		"$ST_BIN" --json >"$TMP/a$k.json" 2>"$TMP/err$k" &
+		local st=$!
+		wait_ready "$TMP/err$k"
+		sleep "0.$((3 + RANDOM % 8))"
+		kill -INT "$st"
+		wait "$st"
 		jq -e '.final == true' "$TMP/a$k.json" >/dev/null
 		jq -e '[.vms[] | .translation_writes.fault + .translation_writes.prefetch >= ([.access_changes[].count] | add // 0)] | all' "$TMP/a$k.json" >/dev/null
 		jq -e '.dropped.unknown_shadow_page == 0 and .dropped.kernel_read_fault == 0 and .dropped.unknown_vm == 0' "$TMP/a$k.json" >/dev/null ||

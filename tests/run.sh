@@ -50,10 +50,14 @@ for t in $(declare -F | awk '{print $3}' | grep -E '^(cli|live)_' ); do
 		continue
 	fi
 	log="$TMP/$t.log"
-	if ( set -e; "$t" ) >"$log" 2>&1; then
+	# a plain statement: bash ignores set -e, even in a subshell, when the
+	# subshell is an "if" condition or left of "||"
+	( set -e; "$t" ) >"$log" 2>&1
+	rc=$?
+	if [[ $rc == 0 ]]; then
 		pass "$t"
 	else
-		fail "$t" "$(tail -n 15 "$log" | tr '\n' ' ' | cut -c1-1500)"
+		fail "$t" "(line of failure in the log) $(tail -n 15 "$log" | tr '\n' ' ' | cut -c1-1500)"
 	fi
 done
 

@@ -17,6 +17,8 @@ need bpftool bpftool
 need jq jq
 need curl curl
 need valgrind valgrind
+need qemu-system-x86_64 qemu-system-x86
+need busybox busybox-static
 need unshare util-linux
 need promtool prometheus
 need /usr/bin/prometheus-node-exporter prometheus-node-exporter
