@@ -117,8 +117,13 @@ TEST_OUT  := .output-san
 else
 TEST_OUT  := .output
 endif
+# The release build (for the demo check and the static lane) and the test
+# build; "make test SANITIZE=1" is the default (TEST_SANITIZE=1) spelled out.
+ifeq ($(SANITIZE),1)
+TEST_SANITIZE := 1
+endif
 test: deps
-	@$(MAKE) --no-print-directory all static
+	@$(MAKE) --no-print-directory SANITIZE=0 all static
 	@$(MAKE) --no-print-directory SANITIZE=$(TEST_SANITIZE) binaries
 	@ST_BIN=$(if $(filter 1,$(TEST_SANITIZE)),$(TEST_OUT)/shadowtrace,./shadowtrace) \
 	 MG_BIN=$(if $(filter 1,$(TEST_SANITIZE)),$(TEST_OUT)/microguest,tools/microguest/microguest) \

@@ -50,11 +50,13 @@ static __always_inline int read_sp(struct kvm_mmu_page *sp, struct sp_facts *f)
 	return f->spt ? 0 : -1;
 }
 
+/* @kvm belongs to the current process (an exiting VMM has only active_mm). */
 static __always_inline bool kvm_is_current(struct kvm *kvm)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct mm_struct *mm = task->mm ?: task->active_mm;
 
-	return kvm && BPF_CORE_READ(kvm, mm) == task->mm;
+	return kvm && mm && BPF_CORE_READ(kvm, mm) == mm;
 }
 
 /*
@@ -91,6 +93,45 @@ static __always_inline struct kvm *kvm_of_current_vcpu(void)
 				   bpf_core_field_offset(struct kvm_vcpu, preempt_notifier));
 	kvm = BPF_CORE_READ(vcpu, kvm);
 	return kvm_is_current(kvm) ? kvm : NULL;
+}
+
+struct list_walk {
+	__u64 node;
+	__u64 head_off;		/* offsetof(struct kvm, arch.active_mmu_pages) */
+	struct kvm *kvm;
+};
+
+static long find_list_head(__u32 i, void *data)
+{
+	struct list_walk *w = data;
+	struct kvm *candidate = (struct kvm *)(w->node - w->head_off);
+	struct list_head *node = (struct list_head *)w->node;
+
+	if (!w->node)
+		return 1;
+	/* the head lives in struct kvm, the other nodes in shadow pages */
+	if (kvm_is_current(candidate)) {
+		w->kvm = candidate;
+		return 1;
+	}
+	w->node = (__u64)BPF_CORE_READ(node, next);
+	return 0;
+}
+
+/*
+ * The VM of any page on kvm->arch.active_mmu_pages, where no vCPU runs
+ * (zaps from a memslot ioctl, VM teardown): walk the list to its head, the
+ * one node whose enclosing struct kvm belongs to the current process.
+ */
+static __always_inline struct kvm *kvm_of_listed_sp(struct kvm_mmu_page *sp, __u32 limit)
+{
+	struct list_walk w = {
+		.node = (__u64)BPF_CORE_READ(sp, link.next),
+		.head_off = bpf_core_field_offset(struct kvm, arch.active_mmu_pages),
+	};
+
+	bpf_loop(limit, find_list_head, &w, 0);
+	return w.kvm;
 }
 
 /* Host virtual address of @gfn in the (non-SMM) address space, or 0. */

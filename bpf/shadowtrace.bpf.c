@@ -52,7 +52,7 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 
 	if (!traced_process())
 		return 0;
-	s = sp_lookup(spt, &v);
+	s = sp_lookup(spt, NULL, &v);
 	if (!s)
 		return 0;
 	resolve_pending_at(&v, s, spt, idx);
@@ -76,7 +76,7 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 		return 0;
 	if (!created) {
 		/* a page found in KVM's hash: adopt its VM if new to us */
-		if (sp_lookup((__u64)BPF_CORE_READ(sp, spt), &v))
+		if (sp_lookup((__u64)BPF_CORE_READ(sp, spt), sp, &v))
 			x->last_vm = v.slot + 1;
 		return 0;
 	}
@@ -115,7 +115,7 @@ static __always_inline struct st_sp *zap_sync_sp(struct kvm_mmu_page *sp, struct
 		return NULL;	/* an invalid root zapped again on its last put */
 	if (s)
 		return vm_ref_of_slot(s->vm, v) ? NULL : s;
-	return sp_lookup(f->spt, v);
+	return sp_lookup(f->spt, sp, v);
 }
 
 SEC("tp_btf/kvm_mmu_prepare_zap_page")
@@ -146,7 +146,7 @@ int BPF_PROG(tp_unsync_page, struct kvm_mmu_page *sp)
 {
 	struct vm_ref v;
 
-	if (!traced_process() || !sp_lookup((__u64)BPF_CORE_READ(sp, spt), &v))
+	if (!traced_process() || !sp_lookup((__u64)BPF_CORE_READ(sp, spt), sp, &v))
 		return 0;
 	resolve_pending(&v);
 	v.c->sp_events[ST_SP_UNSYNCED]++;

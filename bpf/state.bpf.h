@@ -213,8 +213,12 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 	return 0;
 }
 
-/* The tracked page with spt page @spt, adopting its VM's pages if new. */
-static __always_inline struct st_sp *sp_lookup(__u64 spt, struct vm_ref *v)
+/*
+ * The tracked page with spt page @spt, adopting its VM's pages if new. @sp
+ * (may be NULL) lets a page be placed without a running vCPU.
+ */
+static __always_inline struct st_sp *sp_lookup(__u64 spt, struct kvm_mmu_page *sp,
+					       struct vm_ref *v)
 {
 	struct st_sp *s = bpf_map_lookup_elem(&sps, &spt);
 	struct kvm *kvm;
@@ -223,6 +227,8 @@ static __always_inline struct st_sp *sp_lookup(__u64 spt, struct vm_ref *v)
 		return vm_ref_of_slot(s->vm, v) ? NULL : s;
 	/* unknown page: maybe a VM that ran before we attached */
 	kvm = kvm_of_current_vcpu();
+	if (!kvm && sp)
+		kvm = kvm_of_listed_sp(sp, adopt_limit);
 	if (!kvm) {
 		drop(ST_DROP_UNKNOWN_VM);
 		return NULL;

@@ -46,7 +46,16 @@ live_full_maps_counted_then_recovered() {
 # Attach and detach while VMs fault hard: no failure, consistent figures,
 # adopted pages, nothing unknown, no new kernel warning.
 live_attach_detach_under_load() {
-	local warn_before warn_after
+	local warn_before warn_after k
+	# check WHAT JQ-FILTER: one report's property, or say which and why
+	check() {
+		jq -e "$2" "$TMP/a$k.json" >/dev/null || {
+			echo "attach $k: $1 failed: $(jq -c '{vms: [.vms[] | {name, alive,
+				fault: .translation_writes.fault, adopted: .shadow_pages_adopted}],
+				dropped}' "$TMP/a$k.json" 2>&1 | cut -c1-600)"
+			return 1
+		}
+	}
 	warn_before=$(dmesg 2>/dev/null | grep -c -E 'WARNING|BUG|Call Trace' || true)
 	for i in 1 2 3 4; do "$MG_BIN" -name "guest=load$i" --passes 100000 reuse 512 >/dev/null 2>&1 & done
 	trap 'pkill -f "guest=load" 2>/dev/null || true' EXIT
@@ -59,18 +68,19 @@ live_attach_detach_under_load() {
 		sleep "0.$((3 + RANDOM % 8))"
 		kill -INT "$st"
 		wait "$st"
-		jq -e '.final == true' "$TMP/a$k.json" >/dev/null
-		jq -e '[.vms[] | .translation_writes.fault + .translation_writes.prefetch >= ([.access_changes[].count] | add // 0)] | all' "$TMP/a$k.json" >/dev/null
-		jq -e '.dropped.unknown_shadow_page == 0 and .dropped.kernel_read_fault == 0 and .dropped.unknown_vm == 0' "$TMP/a$k.json" >/dev/null ||
-			{ echo "run $k: $(jq -c .dropped "$TMP/a$k.json")"; return 1; }
-		[[ $(jq '[.vms[] | select(.name | startswith("load"))] | length' "$TMP/a$k.json") == 4 ]]
-		[[ $(jq '[.vms[].shadow_pages_adopted] | add' "$TMP/a$k.json") -gt 0 ]]
+		check "final report" '.final == true'
+		check "changes <= writes" '[.vms[] | .translation_writes.fault + .translation_writes.prefetch
+			+ .translation_writes.sync >= ([.access_changes[].count] | add // 0)] | all'
+		check "nothing unknown" '.dropped.unknown_shadow_page == 0 and
+			.dropped.kernel_read_fault == 0 and .dropped.unknown_vm == 0'
+		check "all 4 VMs seen" '[.vms[] | select(.name | startswith("load"))] | length == 4'
+		check "pages adopted" '[.vms[].shadow_pages_adopted] | add > 0'
 	done
 	pkill -f "guest=load"
 	wait 2>/dev/null || true
 	! bpftool prog show | grep -q tp_set_spte
 	warn_after=$(dmesg 2>/dev/null | grep -c -E 'WARNING|BUG|Call Trace' || true)
-	[[ $warn_before == "$warn_after" ]] || { dmesg | tail -20; return 1; }
+	[[ $warn_before == "$warn_after" ]] || { echo "new kernel warnings:"; dmesg | tail -20; return 1; }
 }
 
 # SIGHUP ends cleanly too; two instances at once each see the VM exactly.
@@ -132,4 +142,27 @@ live_valgrind_no_leaks() {
 		-c "for i in 1 2 3; do $MG_BIN -name guest=vg --vms 4 sync-flip 128; sleep 0.6; done" \
 		>"$TMP/vg.json" 2>"$TMP/vg.err" || { cat "$TMP/vg.err" | head -30; return 1; }
 	[[ $(tail -n1 "$TMP/vg.json" | jq '.vms | length') == 12 ]]
+}
+
+# A VM first seen at its teardown (zaps from the exiting VMM: no vCPU, no
+# zap_all_fast): found through its page list, its pages adopted and counted.
+live_vm_first_seen_at_teardown() {
+	mkfifo "$TMP/go-late"
+	"$MG_BIN" -name guest=late --pause-after 2 fault-churn 100 <"$TMP/go-late" >"$TMP/late.out" &
+	local mg=$!
+	exec 7>"$TMP/go-late"
+	for _ in $(seq 100); do grep -q paused "$TMP/late.out" && break; sleep 0.1; done
+	timeout 60 "$ST_BIN" --json -p "$mg" -c "tests/wait-exit.sh $mg" >"$TMP/trace.json" 2>"$TMP/err" &
+	local st=$!
+	wait_ready "$TMP/err"
+	echo go >&7
+	exec 7>&-
+	wait "$mg"
+	wait "$st"
+	jq -e '.dropped.unknown_vm == 0 and .dropped.unknown_shadow_page == 0' "$TMP/trace.json" >/dev/null ||
+		{ echo "dropped: $(jq -c .dropped "$TMP/trace.json")"; return 1; }
+	# PML4, PDPT, PD, PT0 and one data PT: adopted at teardown, all zapped
+	jq -e '.vms[0] | .name == "late" and .shadow_pages_adopted == 5 and
+		.shadow_pages.zapped == 5 and .translation_writes.fault == 0' "$TMP/trace.json" >/dev/null ||
+		{ echo "got: $(jq -c '.vms' "$TMP/trace.json" | cut -c1-400)"; return 1; }
 }
