@@ -73,6 +73,17 @@ for r in $(seq "$ROUNDS"); do
 	echo "  round $r/$ROUNDS done" >&2
 done
 
+# Per-program cost, steadier than throughput on a noisy machine: one run
+# with kernel.bpf_stats_enabled (restored after), ns per run of each program.
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+"$ST" --json >/dev/null 2>"$TMP/errs" & st=$!
+wait_line "$TMP/errs" Tracing
+workload >/dev/null
+bpftool prog show -j >"$TMP/progs.json"
+kill -INT "$st"; wait "$st" || true
+sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 faults=$(head -n1 "$TMP/untraced" | awk '{print $2}')
 base=$(awk '{print $1}' "$TMP/untraced" | median)
@@ -108,6 +119,9 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 	echo "user-space CPU, 16 VMs, -i 1 --prom-file: ${cpu_pct}% of one core (VMs exported: $vms_seen)"
 	echo "BPF map memory (default limits): $((mem / 1024 / 1024)) MiB ($mem bytes)"
 	echo "events lost in tracepoint runs: $(awk '{s += $1} END {print s + 0}' "$TMP/lost")"
+	echo "per program (bpf_stats, includes its own ~20-40 ns of timing):"
+	jq -r --argjson f "$faults" '.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0) |
+		"  \(.name): \(.run_time_ns / .run_cnt | floor) ns/run, \(.run_cnt / $f * 1000 | floor / 1000) runs/fault"' "$TMP/progs.json"
 } | tee "$TMP/table"
 
 mkdir -p "$(dirname "$OUT")"
@@ -124,6 +138,8 @@ mkdir -p "$(dirname "$OUT")"
 				m, med, base / med, (med - base) / f }'
 	done
 	echo "},\"userspace_cpu_pct_16vms\":$cpu_pct,\"bpf_map_bytes\":$mem,"
-	echo "\"events_lost\":$(awk '{s += $1} END {print s + 0}' "$TMP/lost")}"
+	echo "\"events_lost\":$(awk '{s += $1} END {print s + 0}' "$TMP/lost"),"
+	echo "\"programs\":$(jq -c '[.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0) |
+		{name, ns_per_run: (.run_time_ns / .run_cnt | floor), runs: .run_cnt}]' "$TMP/progs.json")}"
 } | jq . >"$OUT"
 echo "bench: results in $OUT" >&2
