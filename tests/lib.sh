@@ -68,3 +68,33 @@ expect_one_line_error() {
 	[[ $(printf '%s\n' "$err" | grep -c .) -ge 1 ]] || { echo "no message"; return 1; }
 	printf '%s\n' "$err" | head -1 | grep -qE -- "$pattern" || { echo "message '$err' lacks /$pattern/"; return 1; }
 }
+
+# trace_after_pause K MICROGUEST-ARGS...: runs a micro-guest VM that pauses
+# after K guest routines, attaches shadowtrace to it (-p) while it is
+# paused, resumes it and traces until it exits; JSON in $TMP/trace.json.
+trace_after_pause() {
+	local pause=$1 fifo out mg st
+	shift
+	fifo=$(mktemp -u "$TMP/go.XXXXXX")
+	out=$(mktemp "$TMP/paused.XXXXXX")
+	mkfifo "$fifo"
+	"$MG_BIN" --pause-after "$pause" "$@" <"$fifo" >"$out" &
+	mg=$!
+	exec 7>"$fifo"
+	for _ in $(seq 100); do grep -q paused "$out" && break; sleep 0.1; done
+	grep -q paused "$out" || { echo "micro-guest never paused"; return 1; }
+	timeout 60 "$ST_BIN" --json -p "$mg" -c "tests/wait-exit.sh $mg" >"$TMP/trace.json" 2>"$TMP/err" &
+	st=$!
+	wait_ready "$TMP/err"
+	echo go >&7
+	exec 7>&-
+	wait "$mg"
+	wait "$st"
+}
+
+# wait_ready FILE: shadowtrace printed its "Tracing" line
+wait_ready() {
+	for _ in $(seq 100); do grep -q Tracing "$1" 2>/dev/null && return 0; sleep 0.1; done
+	echo "tracer not ready: $(cat "$1")"
+	return 1
+}

@@ -31,29 +31,11 @@ live_many_vms_same_scenario() {
 	[[ $(jq '.vms | length' "$TMP/trace.json") == 8 ]]
 }
 
-# wait_ready FILE: shadowtrace printed its "Tracing" line
-wait_ready() {
-	for _ in $(seq 100); do grep -q Tracing "$1" 2>/dev/null && return 0; sleep 0.1; done
-	echo "tracer not ready: $(cat "$1")"
-	return 1
-}
 
 # A VM that ran before shadowtrace attached: its pages are adopted, and only
 # what happens after attach is counted, exactly.
 live_adopt_running_vm() {
-	mkfifo "$TMP/go"
-	"$MG_BIN" -name guest=old --pause-after 2 sync-flip 300 <"$TMP/go" >"$TMP/mg.out" &
-	local mg=$!
-	exec 7>"$TMP/go"
-	for _ in $(seq 100); do grep -q paused "$TMP/mg.out" && break; sleep 0.1; done
-	grep -q paused "$TMP/mg.out"
-	timeout 60 "$ST_BIN" --json -p "$mg" -c "tests/wait-exit.sh $mg" >"$TMP/trace.json" 2>"$TMP/err" &
-	local st=$!
-	wait_ready "$TMP/err"
-	echo go >&7
-	exec 7>&-
-	wait "$mg"
-	wait "$st"
+	trace_after_pause 2 -name guest=old sync-flip 300
 	# after attach: the guest reads then writes its PT page (-ux, then wux),
 	# sync write-protects 300 slots whose earlier changes went unseen
 	local want='{"access_change_intervals":0,"access_changes":[{"count":1,"from":"-ux","origin":"fault","to":"wux"},{"count":300,"from":"wux","origin":"sync","to":"-ux"}],"first_writes":1,"gfn_mismatch_distance_pages":{"buckets":[],"count":0,"sum":0},"gfn_mismatches":{"direct":0,"sync":0},"lifetimes_untracked":0,"remaps":0,"shadow_pages":{"created":1,"synced":1,"unsynced":1,"zapped":6},"slot_access_changes":{"buckets":[{"count":301,"max":1,"min":1}],"count":301,"sum":301},"splits":{"failed":0,"ok":0},"sync_drops":{"gfn":0,"invalid":0,"other":0,"unreadable":0},"translation_writes":{"fault":2,"prefetch":0,"split":0,"sync":300},"translation_writes_by_page":[{"count":2,"kind":"indirect","level":1,"origin":"fault"},{"count":300,"kind":"indirect","level":1,"origin":"sync"}]}'

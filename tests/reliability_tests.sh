@@ -147,18 +147,7 @@ live_valgrind_no_leaks() {
 # A VM first seen at its teardown (zaps from the exiting VMM: no vCPU, no
 # zap_all_fast): found through its page list, its pages adopted and counted.
 live_vm_first_seen_at_teardown() {
-	mkfifo "$TMP/go-late"
-	"$MG_BIN" -name guest=late --pause-after 2 fault-churn 100 <"$TMP/go-late" >"$TMP/late.out" &
-	local mg=$!
-	exec 7>"$TMP/go-late"
-	for _ in $(seq 100); do grep -q paused "$TMP/late.out" && break; sleep 0.1; done
-	timeout 60 "$ST_BIN" --json -p "$mg" -c "tests/wait-exit.sh $mg" >"$TMP/trace.json" 2>"$TMP/err" &
-	local st=$!
-	wait_ready "$TMP/err"
-	echo go >&7
-	exec 7>&-
-	wait "$mg"
-	wait "$st"
+	trace_after_pause 2 -name guest=late fault-churn 100
 	jq -e '.dropped.unknown_vm == 0 and .dropped.unknown_shadow_page == 0' "$TMP/trace.json" >/dev/null ||
 		{ echo "dropped: $(jq -c .dropped "$TMP/trace.json")"; return 1; }
 	# PML4, PDPT, PD, PT0 and one data PT: adopted at teardown, all zapped
