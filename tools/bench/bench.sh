@@ -18,13 +18,22 @@ VMS16_SECONDS=${VMS16_SECONDS:-10}
 OUT=${BENCH_OUT:-bench/results.json}
 TMP=$(mktemp -d /tmp/shadowtrace-bench.XXXXXX)
 mounted_tracefs=0
+tracer=""
 cleanup() {
+	# whatever failed, leave no tracer attached and no VM running
+	[[ -n $tracer ]] && kill -INT "$tracer" 2>/dev/null && wait "$tracer" 2>/dev/null
 	pkill -f "^$MG " 2>/dev/null || true
 	[[ $mounted_tracefs == 1 ]] && umount /sys/kernel/tracing 2>/dev/null || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 [[ $(id -u) == 0 && -c /dev/kvm ]] || { echo "bench: needs root and /dev/kvm" >&2; exit 3; }
+
+# a tracer left on the same hooks would tax every mode, untraced included
+if pgrep -x bpftrace >/dev/null || pgrep -f '^[^ ]*shadowtrace( |$)' >/dev/null; then
+	echo "bench: another bpftrace/shadowtrace is running; stop it first" >&2
+	exit 1
+fi
 
 modes=(untraced floor tracepoint)
 if command -v bpftrace >/dev/null; then
@@ -45,7 +54,8 @@ wait_line() { # wait_line FILE PATTERN
 
 # run_mode MODE: prints "guest_ns faults"
 run_mode() {
-	local mode=$1 tracer="" json
+	local mode=$1 json
+	tracer=""
 	case $mode in
 	untraced) ;;
 	floor) "$ST" --bench-floor >/dev/null 2>"$TMP/err" & tracer=$!; wait_line "$TMP/err" Tracing ;;
@@ -56,6 +66,7 @@ run_mode() {
 	json=$(workload)
 	if [[ -n $tracer ]]; then
 		kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
+		tracer=""
 	fi
 	if [[ $mode == tracepoint ]]; then
 		jq -r '[.dropped[]] | add' "$TMP/st.json" >>"$TMP/lost"
@@ -77,11 +88,12 @@ done
 # with kernel.bpf_stats_enabled (restored after), ns per run of each program.
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-"$ST" --json >/dev/null 2>"$TMP/errs" & st=$!
+"$ST" --json >/dev/null 2>"$TMP/errs" & st=$! tracer=$!
 wait_line "$TMP/errs" Tracing
 workload >/dev/null
 bpftool prog show -j >"$TMP/progs.json"
 kill -INT "$st"; wait "$st" || true
+tracer=""
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -92,7 +104,7 @@ base=$(awk '{print $1}' "$TMP/untraced" | median)
 for i in $(seq 16); do "$MG" -name "guest=b$i" --passes 100000 reuse 256 >/dev/null 2>&1 & done
 sleep 1
 "$ST" -i 1 --prom-file "$TMP/st.prom" >/dev/null 2>"$TMP/err16" &
-st=$!
+st=$! tracer=$!
 wait_line "$TMP/err16" Tracing
 sleep 1
 # CPU time of the whole process, all threads, in ns
@@ -105,6 +117,7 @@ map_ids=$(bpftool prog show -j | jq -c '[.[] | select(.name | startswith("tp_"))
 mem=$(bpftool map show -j | jq --argjson ids "$map_ids" '[.[] | select(.id as $i | $ids | index($i)) | .bytes_memlock | tonumber] | add')
 vms_seen=$(grep -c 'shadowtrace_translation_writes_total{.*origin="fault"}' "$TMP/st.prom" || true)
 kill -INT "$st"; wait "$st" || true
+tracer=""
 pkill -f "^$MG " || true
 cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f", (b - a) / 1e9 / s * 100}')
 
