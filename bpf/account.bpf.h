@@ -175,7 +175,10 @@ static __always_inline void access_change(struct st_vm_counters *c, struct st_sp
 	count_change(c, s, spt, i);
 }
 
-/* One write to the cache of an indirect page: old -> new. */
+/*
+ * One write to the cache of an indirect page: old -> new. @old_known: @old
+ * is a translation this tool saw written (else the slot may hold garbage).
+ */
 static __always_inline void account_write(struct st_vm_counters *c, struct st_sp *s,
 					  __u64 spt, __u32 idx, __u32 origin,
 					  bool old_known, __u64 old, __u64 new)
@@ -184,20 +187,16 @@ static __always_inline void account_write(struct st_vm_counters *c, struct st_sp
 	__u64 bit = slot_bit(idx);
 
 	c->writes[origin & 3][ST_KIND_INDIRECT][level_index(s->level)]++;
-	if (!old_known || !(s->known[w] & bit)) {
-		c->first_writes++;
-		s->known[w] |= bit;
-		return;
-	}
-	if (st_translation_gfn(old) != st_translation_gfn(new)) {
+	if (!old_known) {
+		c->first_writes++;		/* a new lifetime */
+	} else if (st_translation_gfn(old) != st_translation_gfn(new)) {
 		c->remaps++;
-		end_lifetime(c, s, spt, idx);
-		s->known[w] |= bit;
-		return;
-	}
-	if (st_translation_access(old) != st_translation_access(new))
+		end_lifetime(c, s, spt, idx);	/* and a new one starts */
+	} else if (st_translation_access(old) != st_translation_access(new)) {
 		access_change(c, s, spt, idx, origin, st_translation_access(old),
 			      st_translation_access(new));
+	}
+	s->known[w] |= bit;
 }
 
 /* A write to a direct page only checks KVM's gfn invariant. */

@@ -120,10 +120,16 @@ struct {
 
 static const struct st_sp zero_sp;
 
-static __always_inline void drop(enum st_drop why)
+static __always_inline struct st_drops *this_cpu_drops(void)
 {
 	__u32 zero = 0;
-	struct st_drops *d = bpf_map_lookup_elem(&drops, &zero);
+
+	return bpf_map_lookup_elem(&drops, &zero);
+}
+
+static __always_inline void drop(enum st_drop why)
+{
+	struct st_drops *d = this_cpu_drops();
 
 	if (d && why < ST_DROPS)
 		d->n[why]++;
@@ -131,8 +137,7 @@ static __always_inline void drop(enum st_drop why)
 
 static __always_inline void usage_add(enum st_usage what, int delta)
 {
-	__u32 zero = 0;
-	struct st_drops *d = bpf_map_lookup_elem(&drops, &zero);
+	struct st_drops *d = this_cpu_drops();
 
 	if (d && what < ST_USAGES)
 		d->usage[what] += delta;

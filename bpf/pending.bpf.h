@@ -132,7 +132,6 @@ static long sync_one_slot(__u32 i, void *data)
 		end_lifetime(x->c, x->s, x->spt, i);
 	} else if (bt != at) {
 		/* a present SPTE's translation was written: it is real data */
-		x->s->known[slot_word(i)] |= slot_bit(i);
 		account_write(x->c, x->s, x->spt, i, ST_ORIGIN_SYNC, true, bt, at);
 	}
 	return 0;
