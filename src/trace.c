@@ -189,12 +189,15 @@ int st_trace(const struct st_options *o)
 		}
 		if (o->duration_s && st_now() - x.s.start >= o->duration_s)
 			break;
-		if (st_now() >= next_housekeeping) {
+		double now = st_now();
+		bool report_due = every && now >= next;
+
+		/* a report wants fresh figures too: one refresh serves both */
+		if (report_due || now >= next_housekeeping) {
 			housekeeping(&x);
-			next_housekeeping = st_now() + HOUSEKEEPING_S;
+			next_housekeeping = now + HOUSEKEEPING_S;
 		}
-		if (every && st_now() >= next) {
-			housekeeping(&x);
+		if (report_due) {
 			tick(&x);
 			next += every;
 		}

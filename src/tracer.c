@@ -258,17 +258,14 @@ int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *
 
 void tracer_release_vm(struct tracer *t, uint32_t slot, uint64_t kvm)
 {
+	static const struct st_vm_counters zero_counters;
 	int ids_fd = bpf_map__fd(t->skel->maps.vm_ids);
-	struct st_vm_counters *zero_c = calloc(1, sizeof(*zero_c));
 	struct st_vm_info zero_info = {};
 	uint32_t mapped;
 
 	if (!bpf_map_lookup_elem(ids_fd, &kvm, &mapped) && mapped == slot)
 		bpf_map_delete_elem(ids_fd, &kvm);
-	if (zero_c) {
-		bpf_map_update_elem(bpf_map__fd(t->skel->maps.vm_counters), &slot, zero_c, BPF_ANY);
-		free(zero_c);
-	}
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.vm_counters), &slot, &zero_counters, BPF_ANY);
 	/* kvm = 0 last: only then may BPF claim the slot again */
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.vms), &slot, &zero_info, BPF_ANY);
 }
