@@ -24,6 +24,13 @@ prom_value() { # prom_value FILE SERIES-REGEX: the value of the one matching ser
 	grep -E "^$2 " "$1" | awk '{print $2}'
 }
 
+# expect_series FILE SERIES-REGEX VALUE: that series has exactly VALUE
+expect_series() {
+	local got
+	got=$(prom_value "$1" "$2")
+	[[ $got == "$3" ]] || { echo "series $2: got '$got', want $3"; return 1; }
+}
+
 live_prom_file_exact() {
 	mkdir "$TMP/prom"
 	timeout 60 "$ST_BIN" --prom-file "$TMP/prom/st.prom" -c "$MG_BIN -name guest=p sync-flip 200" >/dev/null
@@ -31,20 +38,20 @@ live_prom_file_exact() {
 	local f=$TMP/prom/st.prom
 	[[ $(stat -c %a "$f") == 644 ]]
 	[[ $(tail -c1 "$f" | od -An -c | tr -d ' ') == '\n' ]]
-	[[ $(prom_value "$f" 'shadowtrace_access_changes_total\{vm="p",pid="[0-9]+",origin="sync",from="wux",to="-ux"\}') == 200 ]]
-	[[ $(prom_value "$f" 'shadowtrace_access_changes_total\{vm="p",pid="[0-9]+",origin="fault",from="-ux",to="wux"\}') == 201 ]]
-	[[ $(prom_value "$f" 'shadowtrace_translation_writes_total\{vm="p",pid="[0-9]+",origin="fault"\}') == 403 ]]
-	[[ $(prom_value "$f" 'shadowtrace_translation_writes_total\{vm="p",pid="[0-9]+",origin="sync"\}') == 200 ]]
-	[[ $(prom_value "$f" 'shadowtrace_shadow_pages_total\{vm="p",pid="[0-9]+",event="synced"\}') == 1 ]]
-	[[ $(prom_value "$f" 'shadowtrace_gfn_mismatches_total\{vm="p",pid="[0-9]+",kind="sync"\}') == 0 ]]
+	expect_series "$f" 'shadowtrace_access_changes_total\{vm="p",pid="[0-9]+",origin="sync",from="wux",to="-ux"\}' 200
+	expect_series "$f" 'shadowtrace_access_changes_total\{vm="p",pid="[0-9]+",origin="fault",from="-ux",to="wux"\}' 201
+	expect_series "$f" 'shadowtrace_translation_writes_total\{vm="p",pid="[0-9]+",origin="fault"\}' 403
+	expect_series "$f" 'shadowtrace_translation_writes_total\{vm="p",pid="[0-9]+",origin="sync"\}' 200
+	expect_series "$f" 'shadowtrace_shadow_pages_total\{vm="p",pid="[0-9]+",event="synced"\}' 1
+	expect_series "$f" 'shadowtrace_gfn_mismatches_total\{vm="p",pid="[0-9]+",kind="sync"\}' 0
 	# histogram: the code page (0 changes), the PT page (1), 200 data slots
 	# (2 each); cumulative, +Inf = count
-	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="0"\}') == 1 ]]
-	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="1"\}') == 2 ]]
-	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="3"\}') == 202 ]]
-	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="\+Inf"\}') == 202 ]]
-	[[ $(prom_value "$f" 'shadowtrace_slot_access_changes_sum\{vm="p",pid="[0-9]+"\}') == 401 ]]
-	[[ $(prom_value "$f" 'shadowtrace_access_change_interval_seconds_count\{vm="p",pid="[0-9]+"\}') == 200 ]]
+	expect_series "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="0"\}' 1
+	expect_series "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="1"\}' 2
+	expect_series "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="3"\}' 202
+	expect_series "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="\+Inf"\}' 202
+	expect_series "$f" 'shadowtrace_slot_access_changes_sum\{vm="p",pid="[0-9]+"\}' 401
+	expect_series "$f" 'shadowtrace_access_change_interval_seconds_count\{vm="p",pid="[0-9]+"\}' 200
 	grep -q '^shadowtrace_build_info{version="[^"]*",attach_mode="tracepoint",kernel="[^"]*"} 1$' "$f"
 	grep -q '^shadowtrace_dropped_events_total{reason="shadow_page_map_full"} 0$' "$f"
 	no_temp_files "$TMP/prom"
@@ -66,12 +73,12 @@ live_prom_node_exporter_scrape() {
 	kill "$ne"; wait "$ne" 2>/dev/null || true
 	[[ $ok == 0 ]] || { echo "node_exporter did not answer: $(cat "$TMP/ne.log")"; return 1; }
 	local f=$TMP/scrape
-	[[ $(prom_value "$f" 'node_textfile_scrape_error') == 0 ]]
-	[[ $(prom_value "$f" 'shadowtrace_gfn_mismatches_total\{kind="sync",pid="[0-9]+",vm="ne"\}') == 300 ]]
+	expect_series "$f" 'node_textfile_scrape_error' 0
+	expect_series "$f" 'shadowtrace_gfn_mismatches_total\{kind="sync",pid="[0-9]+",vm="ne"\}' 300
 	# node_exporter sorts labels, but keeps "le" last
-	[[ $(prom_value "$f" 'shadowtrace_gfn_mismatch_distance_pages_bucket\{pid="[0-9]+",vm="ne",le="1023"\}') == 0 ]]
-	[[ $(prom_value "$f" 'shadowtrace_gfn_mismatch_distance_pages_bucket\{pid="[0-9]+",vm="ne",le="2047"\}') == 300 ]]
-	[[ $(prom_value "$f" 'shadowtrace_access_changes_total\{from="wux",origin="sync",pid="[0-9]+",to="-ux",vm="ne2"\}') == 100 ]]
+	expect_series "$f" 'shadowtrace_gfn_mismatch_distance_pages_bucket\{pid="[0-9]+",vm="ne",le="1023"\}' 0
+	expect_series "$f" 'shadowtrace_gfn_mismatch_distance_pages_bucket\{pid="[0-9]+",vm="ne",le="2047"\}' 300
+	expect_series "$f" 'shadowtrace_access_changes_total\{from="wux",origin="sync",pid="[0-9]+",to="-ux",vm="ne2"\}' 100
 }
 
 live_prom_listen_http() {
