@@ -14,6 +14,16 @@
 
 #define PAGE_MASK_4K		(~4095ULL)
 
+/*
+ * Fault or prefetch, from the SPTE just written: make_spte() sets Accessed
+ * only for the faulting SPTE (prefetch=false), not for prefetched ones.
+ * Pages with A/D bits disabled (nested EPT without A/D) cannot tell: fault.
+ */
+static __always_inline __u32 write_origin(__u64 spte)
+{
+	return spte & SPTE_ACCESSED ? ST_ORIGIN_FAULT : ST_ORIGIN_PREFETCH;
+}
+
 struct sp_facts {
 	__u64 spt;
 	__u64 translations;
@@ -26,6 +36,29 @@ struct sp_facts {
 	__u32 guest_mode;	/* shadows a nested guest's tables */
 	__u32 ad_disabled;	/* SPTEs without Accessed/Dirty bits */
 };
+
+/* Before Linux 5.19 the cache held only gfns (no access bits). */
+struct kvm_mmu_page___gfns {
+	gfn_t *gfns;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool cache_has_access(void)
+{
+	return bpf_core_field_exists(struct kvm_mmu_page, shadowed_translation);
+}
+
+/* A cache entry as a translation (gfn << 12 | access); access 0 if unknown. */
+static __always_inline __u64 cache_value(__u64 raw)
+{
+	return cache_has_access() ? raw : raw << 12;
+}
+
+static __always_inline __u64 cache_array(struct kvm_mmu_page *sp)
+{
+	if (cache_has_access())
+		return (__u64)BPF_CORE_READ(sp, shadowed_translation);
+	return (__u64)BPF_CORE_READ((struct kvm_mmu_page___gfns *)sp, gfns);
+}
 
 static __always_inline int read_sp(struct kvm_mmu_page *sp, struct sp_facts *f)
 {
@@ -46,7 +79,7 @@ static __always_inline int read_sp(struct kvm_mmu_page *sp, struct sp_facts *f)
 	f->spt = (__u64)BPF_CORE_READ(sp, spt);
 	f->gfn = BPF_CORE_READ(sp, gfn);
 	f->unsync = BPF_CORE_READ(sp, unsync);
-	f->translations = f->direct ? 0 : (__u64)BPF_CORE_READ(sp, shadowed_translation);
+	f->translations = f->direct ? 0 : cache_array(sp);
 	return f->spt ? 0 : -1;
 }
 

@@ -8,6 +8,14 @@ const volatile __u32 targ_tgid = 0;		/* only this VMM process, 0: all */
 const volatile __u32 max_vms = 64;		/* = entries of the VM maps */
 const volatile __u32 adopt_limit = 65536;	/* pre-existing pages walked per VM */
 const volatile bool floor_only = false;		/* benchmark floor: attach, do nothing */
+/* a function probe sees the stores sync makes: the snapshot only finds drops */
+const volatile bool sync_stores_seen = false;
+/*
+ * The probed function sees silent stores too (mmu_set_spte() rewriting an
+ * unchanged SPTE): only those the kvm_mmu_set_spte tracepoint marked as an
+ * SPTE change are writes, as in every other mode.
+ */
+const volatile bool stores_need_mark = false;
 
 /* Tracked shadow pages, keyed by the address of their spt page. */
 struct st_sp {
@@ -105,11 +113,36 @@ struct {
 	__type(value, struct st_drops);
 } drops SEC(".maps");
 
+/*
+ * An mmu_set_spte() call seen by a function probe, from entry to return:
+ * the state of its slot before KVM wrote anything.
+ */
+struct st_call {
+	__u64 spt;
+	__u64 old_spte;
+	__u64 old;		/* translation before, if old_known */
+	__u64 gfn;
+	__u32 idx;
+	__u8 active;
+	__u8 old_known;
+	__u8 pad[2];
+};
+
 /* Per-CPU scratch: state that lives within one mmu_lock critical section. */
 struct st_cpu {
 	__u32 last_vm;		/* VM slot + 1 of the last page got */
-	__u32 pad;
+	__u32 sync_vm;		/* VM slot + 1 of the page being synced */
+	__u64 sync_spt;		/* that page, till its sync is resolved */
+	struct st_call call;
 };
+
+/* Tasks inside an eager huge page split (it may sleep and migrate). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} splitting SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -141,6 +174,13 @@ static __always_inline void usage_add(enum st_usage what, int delta)
 
 	if (d && what < ST_USAGES)
 		d->usage[what] += delta;
+}
+
+static __always_inline bool traced_process(void)
+{
+	if (floor_only)
+		return false;
+	return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
 }
 
 static __always_inline struct st_cpu *cpu(void)

@@ -13,26 +13,35 @@
 #define SHADOWTRACE_PENDING_BPF_H
 
 static __always_inline void pend_set(struct vm_ref *v, struct st_sp *s, __u64 spt,
-				     __u32 idx, __u32 origin, __u32 level)
+				     __u32 idx, __u32 origin, __u32 level, __u64 gfn)
 {
 	struct st_pending *p = &v->info->pending;
-	__u64 addr = s->translations + (__u64)slot_index(idx) * sizeof(__u64);
 	__u64 old = 0;
-	bool known = s->known[slot_word(idx)] & slot_bit(idx);
+	bool known = !s->direct && read_old(s, idx, &old);
 
-	/* a never-written slot holds garbage (the cache is not zeroed) */
-	if (known && bpf_probe_read_kernel(&old, sizeof(old), (void *)addr)) {
-		drop(ST_DROP_READ_FAULT);
-		known = false;
-	}
 	p->spt = spt;
-	p->slot_addr = addr;
-	p->old = old;
+	p->slot_addr = slot_addr(s, idx);
+	/* a direct page checks the gfn written, it has no cache to compare */
+	p->old = s->direct ? gfn : old;
 	p->idx = idx;
 	p->origin = origin;
 	p->old_known = known;
 	p->level = level;
 	p->type = ST_PENDING_SET;
+}
+
+/*
+ * A function probe sees the store of slot @idx itself: the tracepoint's
+ * pending write of that slot (both may be attached) is the same store.
+ */
+static __always_inline bool supersede_pending(struct vm_ref *v, __u64 spt, __u32 idx)
+{
+	struct st_pending *p = &v->info->pending;
+
+	if (p->type != ST_PENDING_SET || p->spt != spt || p->idx != idx)
+		return false;
+	p->type = ST_PENDING_NONE;
+	return true;
 }
 
 /* Snapshot a page about to be synced, including the gptes it will read. */
@@ -118,8 +127,8 @@ static long sync_one_slot(__u32 i, void *data)
 	if (!(before & SPTE_MMU_PRESENT))
 		return 0;
 	after = x->snap->after_spte[i];
-	bt = x->snap->translation[i];
-	at = x->snap->after_translation[i];
+	bt = cache_value(x->snap->translation[i]);
+	at = cache_value(x->snap->after_translation[i]);
 	/*
 	 * kvm_mmu_set_spte fires after writing its SPTE: if that event is the
 	 * one resolving this sync, its slot's SPTE no longer shows what sync
@@ -130,7 +139,7 @@ static long sync_one_slot(__u32 i, void *data)
 	if (!(after & SPTE_MMU_PRESENT)) {
 		classify_sync_drop(x, i, bt);
 		end_lifetime(x->c, x->s, x->spt, i);
-	} else if (bt != at) {
+	} else if (bt != at && !sync_stores_seen) {
 		/* a present SPTE's translation was written: it is real data */
 		account_write(x->c, x->s, x->spt, i, ST_ORIGIN_SYNC, true, bt, at);
 	}
@@ -165,10 +174,12 @@ static __always_inline void resolve_set(struct vm_ref *v, const struct st_pendin
 
 	if (!s)
 		return;
-	if (bpf_probe_read_kernel(&new, sizeof(new), (void *)p->slot_addr)) {
-		drop(ST_DROP_READ_FAULT);
+	if (s->direct) {
+		account_direct_write(v->c, s, p->idx, p->origin, p->old);
 		return;
 	}
+	if (read_cache(p->slot_addr, &new))
+		return;
 	account_write(v->c, s, p->spt, p->idx, p->origin, p->old_known, p->old, new);
 }
 
@@ -180,14 +191,19 @@ static __always_inline void resolve_pending_at(struct vm_ref *v, struct st_sp *c
 					       __u32 cur_idx)
 {
 	struct st_pending p = v->info->pending;
+	struct st_cpu *x;
 
 	if (p.type == ST_PENDING_NONE)
 		return;
 	v->info->pending.type = ST_PENDING_NONE;
-	if (p.type == ST_PENDING_SET)
+	if (p.type == ST_PENDING_SET) {
 		resolve_set(v, &p, cur, cur_spt);
-	else
-		resolve_sync(v, p.spt, cur_spt, cur_idx);
+		return;
+	}
+	resolve_sync(v, p.spt, cur_spt, cur_idx);
+	x = cpu();
+	if (x && x->sync_spt == p.spt)
+		x->sync_spt = 0;	/* its stores are over */
 }
 
 static __always_inline void resolve_pending(struct vm_ref *v)

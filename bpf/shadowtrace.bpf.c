@@ -8,6 +8,9 @@
  *   account.bpf.h  the accounting every attach mode feeds
  *   state.bpf.h    which VM / shadow page an event belongs to
  *   pending.bpf.h  writes whose new value lands after the tracepoint
+ *   functions.bpf.h  the same events from kprobe/fentry probes
+ *
+ * Which entry point serves which hook is chosen in user space (probes.c).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,25 +23,9 @@
 #include "account.bpf.h"
 #include "state.bpf.h"
 #include "pending.bpf.h"
+#include "functions.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-static __always_inline bool traced_process(void)
-{
-	if (floor_only)
-		return false;
-	return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
-}
-
-/*
- * Fault or prefetch, from the SPTE just written: make_spte() sets Accessed
- * only for the faulting SPTE (prefetch=false), not for prefetched ones.
- * Pages with A/D bits disabled (nested EPT without A/D) cannot tell: fault.
- */
-static __always_inline __u32 write_origin(__u64 spte)
-{
-	return spte & SPTE_ACCESSED ? ST_ORIGIN_FAULT : ST_ORIGIN_PREFETCH;
-}
 
 SEC("tp_btf/kvm_mmu_set_spte")
 int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
@@ -58,10 +45,7 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 	resolve_pending_at(&v, s, spt, idx);
 	bpf_probe_read_kernel(&spte, sizeof(spte), sptep);
 	origin = s->ad_disabled ? ST_ORIGIN_FAULT : write_origin(spte);
-	if (s->direct)
-		account_direct_write(v.c, s, idx, origin, gfn);
-	else
-		pend_set(&v, s, spt, idx, origin, level);
+	pend_set(&v, s, spt, idx, origin, level, gfn);
 	return 0;
 }
 
@@ -156,6 +140,7 @@ int BPF_PROG(tp_unsync_page, struct kvm_mmu_page *sp)
 SEC("tp_btf/kvm_mmu_sync_page")
 int BPF_PROG(tp_sync_page, struct kvm_mmu_page *sp)
 {
+	struct st_cpu *x;
 	struct sp_facts f;
 	struct vm_ref v;
 	bool zapped;
@@ -172,6 +157,11 @@ int BPF_PROG(tp_sync_page, struct kvm_mmu_page *sp)
 	v.c->sp_events[ST_SP_SYNCED]++;
 	/* gptes of 64-bit/PAE legacy paging only; not 32-bit, not nested EPT */
 	pend_sync(&v, s, f.spt, !f.gpte4 && !f.guest_mode);
+	x = cpu();
+	if (x) {	/* a probe at FNAME(sync_page)'s return resolves it at once */
+		x->sync_vm = v.slot + 1;
+		x->sync_spt = f.spt;
+	}
 	return 0;
 }
 

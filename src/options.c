@@ -33,6 +33,7 @@ static const char doc[] =
 enum {
 	OPT_MAX_VMS = 256, OPT_MAX_PAGES, OPT_MAX_SLOTS, OPT_SCENARIO, OPT_VMS,
 	OPT_PROM_FILE, OPT_PROM_KEEP, OPT_LISTEN, OPT_LISTEN_PUBLIC, OPT_FLOOR, OPT_ATTACH,
+	OPT_LIST_PROBES, OPT_SKIP_PROBE,
 };
 
 static const struct argp_option opts[] = {
@@ -42,7 +43,11 @@ static const struct argp_option opts[] = {
 	{ "command", 'c', "CMD", 0, "Run CMD with /bin/sh and trace until it exits", 0 },
 	{ "json", 'j', NULL, 0, "JSON output (one object per report)", 0 },
 	{ "attach", OPT_ATTACH, "MODE", 0,
-	  "auto (default) or tracepoint; kprobe and fentry are not in this version", 0 },
+	  "auto (default: the best probe per hook), tracepoint, kprobe or fentry", 0 },
+	{ "list-probes", OPT_LIST_PROBES, NULL, 0,
+	  "Show which probe serves each hook on this kernel, and why not the others", 0 },
+	{ "skip-probe", OPT_SKIP_PROBE, "FUNC", 0,
+	  "Do not probe kernel function FUNC; its hook falls back (repeatable)", 0 },
 	{ "prom-file", OPT_PROM_FILE, "PATH", 0,
 	  "Write Prometheus metrics to PATH (*.prom) every interval (-i, default 15 s) and at exit", 1 },
 	{ "prom-keep", OPT_PROM_KEEP, "SEC", 0,
@@ -108,14 +113,27 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 	case OPT_LISTEN: o->listen = arg; break;
 	case OPT_LISTEN_PUBLIC: o->listen_public = true; break;
 	case OPT_FLOOR: o->lim.floor_only = true; break;
-	case OPT_ATTACH:
-		if (!strcmp(arg, "kprobe") || !strcmp(arg, "fentry"))
-			argp_failure(st, ST_EXIT_ENV, 0,
-				     "attach mode '%s' is not in this version; use auto or tracepoint", arg);
-		if (strcmp(arg, "auto") && strcmp(arg, "tracepoint"))
+	case OPT_ATTACH: {
+		int r = probe_request_parse(arg);
+
+		if (r < 0)
 			argp_failure(st, ST_EXIT_USAGE, 0,
 				     "unknown --attach mode '%s': expected auto, tracepoint, kprobe or fentry", arg);
+		o->lim.attach = (enum probe_request)r;
 		break;
+	}
+	case OPT_LIST_PROBES: o->list_probes = true; break;
+	case OPT_SKIP_PROBE: {
+		int i = 0;
+
+		while (i < PROBE_SKIP_MAX && o->lim.skip_probes[i])
+			i++;
+		if (i == PROBE_SKIP_MAX)
+			argp_failure(st, ST_EXIT_USAGE, 0, "--skip-probe: at most %d functions",
+				     PROBE_SKIP_MAX);
+		o->lim.skip_probes[i] = arg;
+		break;
+	}
 	case OPT_MAX_VMS: o->lim.max_vms = number(st, "--max-vms", arg, 1, 1024); break;
 	case OPT_MAX_PAGES:
 		o->lim.max_shadow_pages = number(st, "--max-shadow-pages", arg, 64, 4194304);

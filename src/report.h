@@ -10,6 +10,7 @@
 struct report_ctx {
 	const char *attach_mode;
 	const char *kernel;
+	bool access_known;	/* false: a pre-5.19 gfns cache, access bits unknown */
 	double elapsed_s;
 	bool final;
 	uint64_t drops[ST_DROPS];

@@ -13,6 +13,7 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 	json_str(&j, "version", ST_VERSION);
 	json_str(&j, "attach_mode", r->attach_mode);
 	json_str(&j, "kernel", r->kernel);
+	json_bool(&j, "access_known", r->access_known);
 	json_u64(&j, "timestamp", (uint64_t)time(NULL));
 	json_double(&j, "elapsed_s", r->elapsed_s);
 	json_bool(&j, "final", r->final);

@@ -70,6 +70,9 @@ void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 
 	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
 	fprintf(f, "%s  shadowtrace %s mode%s\n", ts, r->attach_mode, r->final ? " (final)" : "");
+	if (!r->access_known)
+		fprintf(f, "  access unknown: this kernel's cache holds gfns only (before Linux 5.19);"
+			" access changes cannot be seen\n");
 	for (unsigned int i = 0; i < t->n; i++)
 		if (!t->vms[i].exit_reported || r->final)
 			report_text_vm(f, &t->vms[i]);

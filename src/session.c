@@ -49,6 +49,7 @@ int session_start(struct session *s, const struct st_options *o)
 	}
 	snprintf(s->kernel, sizeof(s->kernel), "%s", uname(&u) ? "unknown" : u.release);
 	s->rep.attach_mode = tracer_attach_mode(s->tracer);
+	s->rep.access_known = tracer_cache_has_access(s->tracer);
 	s->rep.kernel = s->kernel;
 	s->rep.limits = *tracer_limits(s->tracer);
 	s->start = st_now();

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* shadowtrace: see README.md and "shadowtrace --help". */
+#include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "microguest.h"
 #include "options.h"
@@ -20,6 +22,12 @@ int main(int argc, char **argv)
 	r = st_parse_options(argc, argv, &o);
 	if (r)
 		return r;
+	if (o.list_probes) {
+		struct utsname u;
+
+		uname(&u);
+		return tracer_list_probes(&o.lim, u.release, stdout);
+	}
 	switch (o.cmd) {
 	case CMD_DEMO:
 		return st_demo(&o);

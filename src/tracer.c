@@ -13,6 +13,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "probes.h"
 #include "tracer.h"
 #include "vm_name.h"
 #include "shadowtrace.skel.h"
@@ -28,10 +29,21 @@ const char *const st_drop_names[ST_DROPS] = {
 	[ST_DROP_RINGBUF_FULL] = "ringbuf_full",
 };
 
+#define MAX_PROBE_LINKS 8
+
 struct tracer {
 	struct shadowtrace_bpf *skel;
 	struct tracer_limits lim;
+	struct probe_plan plan;
+	struct bpf_link *links[MAX_PROBE_LINKS];	/* function probes */
+	int nlinks;
 	int ncpus;
+};
+
+/* The kernel's BTF: vmlinux, and the kvm module's when KVM is one. */
+struct kernel_btf {
+	struct btf *vmlinux, *kvm;
+	bool cache_has_access;
 };
 
 static char libbpf_last[512];
@@ -106,33 +118,36 @@ static bool struct_has_member(const struct btf *btf, const char *type, const cha
  * KVM's shadow MMU types, in vmlinux BTF (built-in) or kvm module BTF.
  * SHADOWTRACE_CHECK_BTF=FILE checks FILE's BTF instead (tests only).
  */
-static int check_kernel(int *status)
+static int check_kernel(struct kernel_btf *k, int *status)
 {
 	const char *test_btf = getenv("SHADOWTRACE_CHECK_BTF");
-	struct btf *vmlinux, *kvm = NULL;
 	const struct btf *where;
-	int r = 0;
 
 	if (!test_btf && access("/sys/kernel/btf/vmlinux", R_OK))
 		return refuse(status, ST_EXIT_ENV,
 			      "kernel has no BTF (/sys/kernel/btf/vmlinux); CONFIG_DEBUG_INFO_BTF=y is needed");
-	vmlinux = test_btf ? btf__parse(test_btf, NULL) : btf__load_vmlinux_btf();
-	if (!vmlinux)
+	k->vmlinux = test_btf ? btf__parse(test_btf, NULL) : btf__load_vmlinux_btf();
+	if (!k->vmlinux)
 		return refuse(status, ST_EXIT_ENV, "cannot read kernel BTF: %s", strerror(errno));
-	where = vmlinux;
-	if (btf__find_by_name_kind(vmlinux, "kvm_mmu_page", BTF_KIND_STRUCT) < 0 && !test_btf) {
-		kvm = btf__load_module_btf("kvm", vmlinux);
-		where = kvm;
+	where = k->vmlinux;
+	if (btf__find_by_name_kind(k->vmlinux, "kvm_mmu_page", BTF_KIND_STRUCT) < 0 && !test_btf) {
+		k->kvm = btf__load_module_btf("kvm", k->vmlinux);
+		where = k->kvm;
 	}
 	if (!where || btf__find_by_name_kind(where, "kvm_mmu_page", BTF_KIND_STRUCT) < 0)
-		r = refuse(status, ST_EXIT_ENV,
-			   "KVM is not loaded (no struct kvm_mmu_page in kernel BTF); modprobe kvm_intel or kvm_amd");
-	else if (!struct_has_member(where, "kvm_mmu_page", "shadowed_translation"))
-		r = refuse(status, ST_EXIT_ENV,
-			   "this kernel's KVM has no shadowed_translation cache (added in Linux 5.19)");
-	btf__free(kvm);
-	btf__free(vmlinux);
-	return r;
+		return refuse(status, ST_EXIT_ENV,
+			      "KVM is not loaded (no struct kvm_mmu_page in kernel BTF); modprobe kvm_intel or kvm_amd");
+	k->cache_has_access = struct_has_member(where, "kvm_mmu_page", "shadowed_translation");
+	if (!k->cache_has_access && !struct_has_member(where, "kvm_mmu_page", "gfns"))
+		return refuse(status, ST_EXIT_ENV,
+			      "this kernel's KVM has neither shadowed_translation nor gfns in struct kvm_mmu_page");
+	return 0;
+}
+
+static void kernel_btf_free(struct kernel_btf *k)
+{
+	btf__free(k->kvm);
+	btf__free(k->vmlinux);
 }
 
 static void size_maps(struct shadowtrace_bpf *skel, const struct tracer_limits *lim)
@@ -152,7 +167,7 @@ static void size_maps(struct shadowtrace_bpf *skel, const struct tracer_limits *
 /*
  * Attach page creation first: a page is then either already there when its
  * VM is first seen (adopted) or seen being created. The zap hook next, so
- * no tracked page is freed unseen; set_spte, which only reads, last.
+ * no tracked page is freed unseen; the stores last (function probes after).
  */
 static int attach_in_order(struct shadowtrace_bpf *skel)
 {
@@ -170,6 +185,8 @@ static int attach_in_order(struct shadowtrace_bpf *skel)
 	};
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (!bpf_program__autoload(order[i].prog))
+			continue;
 		*order[i].link = bpf_program__attach(order[i].prog);
 		if (!*order[i].link)
 			return -errno;
@@ -177,17 +194,19 @@ static int attach_in_order(struct shadowtrace_bpf *skel)
 	return 0;
 }
 
-struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
+/* Checks the environment, opens the object and plans its probes. */
+static struct tracer *tracer_open(const struct tracer_limits *lim, struct kernel_btf *k,
+				  int *status)
 {
+	char err[256];
 	struct tracer *t;
-	int err;
 
 	libbpf_set_print(libbpf_print);
 	if (!has_bpf_caps()) {
 		refuse(status, ST_EXIT_ENV, "needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs");
 		return NULL;
 	}
-	if (check_kernel(status))
+	if (check_kernel(k, status))
 		return NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t) {
@@ -202,6 +221,29 @@ struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
 		goto fail;
 	}
 	size_maps(t->skel, lim);
+	t->plan.cache_has_access = k->cache_has_access;
+	memcpy(t->plan.skip, lim->skip_probes, sizeof(t->plan.skip));
+	if (probes_plan(&t->plan, lim->attach, t->skel->obj, k->vmlinux, k->kvm, err, sizeof(err))) {
+		refuse(status, ST_EXIT_ENV, "%s", err);
+		goto fail;
+	}
+	t->skel->rodata->sync_stores_seen = t->plan.sync_stores_seen;
+	t->skel->rodata->stores_need_mark = t->plan.stores_need_mark;
+	return t;
+fail:
+	tracer_stop(t);
+	return NULL;
+}
+
+struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
+{
+	struct kernel_btf k = { 0 };
+	struct tracer *t = tracer_open(lim, &k, status);
+	int err;
+
+	kernel_btf_free(&k);
+	if (!t)
+		return NULL;
 	err = shadowtrace_bpf__load(t->skel);
 	if (err) {
 		refuse(status, err == -EPERM ? ST_EXIT_ENV : ST_EXIT_RUNTIME,
@@ -214,15 +256,40 @@ struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
 		refuse(status, ST_EXIT_ENV, "cannot attach to the kvmmmu tracepoints: %s", strerror(-err));
 		goto fail;
 	}
+	err = probes_attach(&t->plan, t->skel->obj, t->links, MAX_PROBE_LINKS, &t->nlinks);
+	if (err) {
+		refuse(status, ST_EXIT_ENV, "cannot attach the %s probes: %s", t->plan.summary,
+		       strerror(-err));
+		goto fail;
+	}
 	return t;
 fail:
 	tracer_stop(t);
 	return NULL;
 }
 
+int tracer_list_probes(const struct tracer_limits *lim, const char *kernel, FILE *out)
+{
+	struct kernel_btf k = { 0 };
+	int status = ST_EXIT_OK;
+	struct tracer *t = tracer_open(lim, &k, &status);
+
+	kernel_btf_free(&k);
+	if (!t)
+		return status;
+	probes_print(out, &t->plan, kernel);
+	tracer_stop(t);
+	return ST_EXIT_OK;
+}
+
 const char *tracer_attach_mode(const struct tracer *t)
 {
-	return t->lim.floor_only ? "tracepoint-floor" : "tracepoint";
+	return t->lim.floor_only ? "tracepoint-floor" : t->plan.summary;
+}
+
+bool tracer_cache_has_access(const struct tracer *t)
+{
+	return t->plan.cache_has_access;
 }
 
 int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *), void *arg)
@@ -308,6 +375,8 @@ void tracer_stop(struct tracer *t)
 {
 	if (!t)
 		return;
+	for (int i = t->nlinks - 1; i >= 0; i--)
+		bpf_link__destroy(t->links[i]);
 	shadowtrace_bpf__destroy(t->skel);
 	free(t);
 }

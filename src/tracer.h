@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include "probes.h"
 #include "shadowtrace.h"
 
 struct tracer_limits {
@@ -13,6 +15,8 @@ struct tracer_limits {
 	uint32_t max_churn_slots;
 	uint32_t target_pid;	/* 0: every VM */
 	bool floor_only;	/* benchmark floor: programs attached, doing nothing */
+	enum probe_request attach;
+	const char *skip_probes[PROBE_SKIP_MAX];
 };
 
 /* One VM slot as BPF sees it right now. */
@@ -42,7 +46,12 @@ struct tracer;
  * *status to an ST_EXIT_* value and prints one line to stderr.
  */
 struct tracer *tracer_start(const struct tracer_limits *lim, int *status);
+/* The modes in use, e.g. "tracepoint" or "fentry+tracepoint". */
 const char *tracer_attach_mode(const struct tracer *t);
+/* false on kernels whose cache holds gfns only (access unknown). */
+bool tracer_cache_has_access(const struct tracer *t);
+/* --list-probes: the per-hook choice on this kernel, printed to @out. */
+int tracer_list_probes(const struct tracer_limits *lim, const char *kernel, FILE *out);
 
 /* Calls @fn for every occupied VM slot. */
 int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *), void *arg);

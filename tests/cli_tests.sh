@@ -63,12 +63,48 @@ cli_refuse_kvm_missing() {
 
 cli_refuse_kernel_without_cache() {
 	[[ $(id -u) -eq 0 ]] || return 0
-	expect_one_line_error 3 "no shadowed_translation cache" \
-		env SHADOWTRACE_CHECK_BTF="$(btf_of old_layout)" "$ST_BIN" -d 1
+	expect_one_line_error 3 "neither shadowed_translation nor gfns" \
+		env SHADOWTRACE_CHECK_BTF="$(btf_of no_cache)" "$ST_BIN" -d 1
+}
+
+# A pre-5.19 KVM (gfns only) is traced, and says access is unknown.
+cli_old_gfns_layout_accepted() {
+	[[ $(id -u) -eq 0 ]] || return 0
+	local out
+	out=$(SHADOWTRACE_CHECK_BTF="$(btf_of old_layout)" "$ST_BIN" --list-probes)
+	grep -q '; cache gfns (before Linux 5.19: gfn only, access unknown)$' <<<"$out"
 }
 
 cli_attach_modes() {
 	expect_one_line_error 2 "unknown --attach mode 'bogus'" "$ST_BIN" --attach bogus -d 1
-	expect_one_line_error 3 "attach mode 'kprobe' is not in this version" "$ST_BIN" --attach kprobe -d 1
-	expect_one_line_error 3 "attach mode 'fentry' is not in this version" "$ST_BIN" --attach fentry -d 1
+	expect_one_line_error 2 "--skip-probe: at most 8 functions" "$ST_BIN" \
+		$(printf -- '--skip-probe f%d ' 1 2 3 4 5 6 7 8 9) -d 1
+	[[ $(id -u) -eq 0 ]] || return 0
+	# this platform: no kprobes, fentry refused (platform.md 1)
+	[[ ! -e /sys/bus/event_source/devices/kprobe ]] || return 0
+	expect_one_line_error 3 "--attach kprobe: no hook can use one on this kernel .kvm_mmu_page_set_translation: this kernel has no kprobes" \
+		"$ST_BIN" --attach kprobe -d 1
+	expect_one_line_error 3 "--attach fentry: no hook can use one on this kernel" \
+		"$ST_BIN" --attach fentry -d 1
+}
+
+# --list-probes on this platform: every hook on its tracepoint, each
+# function probe refused for the reason this kernel gives.
+cli_list_probes() {
+	[[ $(id -u) -eq 0 && ! -e /sys/bus/event_source/devices/kprobe ]] || return 0
+	local out
+	out=$("$ST_BIN" --list-probes --skip-probe mmu_set_spte)
+	grep -q -- '--attach auto: tracepoint; cache shadowed_translation' <<<"$out"
+	[[ $(grep -c ' chosen' <<<"$out") -eq 5 ]]
+	grep -qE '^set_translation +tracepoint +kvmmmu:kvm_mmu_set_spte +chosen' <<<"$out"
+	grep -qE '^set_access +tracepoint +kvmmmu:kvm_mmu_set_spte +chosen' <<<"$out"
+	grep -qE '^sync +tracepoint +kvmmmu:kvm_mmu_sync_page +chosen' <<<"$out"
+	grep -qE '^split +tracepoint +kvmmmu:kvm_mmu_split_huge_page +chosen' <<<"$out"
+	grep -qE '^set_translation +fentry +kvm_mmu_page_set_translation +no: inlined; only the compiler clone kvm_mmu_page_set_translation\.part\.0' <<<"$out"
+	grep -qE '^set_translation +fentry +__rmap_add +no: refused by the kernel: Operation not permitted' <<<"$out"
+	grep -qE '^set_translation +kprobe +__rmap_add +no: this kernel has no kprobes' <<<"$out"
+	grep -qE '^set_access +fentry +mmu_set_spte \(\+return\) +no: skipped \(--skip-probe\)' <<<"$out"
+	grep -qE '^set_access +fentry +kvm_mmu_page_set_access +no: no such symbol' <<<"$out"
+	# no test program stays loaded
+	[[ -z $(bpftool prog show 2>/dev/null | grep st_test) ]]
 }

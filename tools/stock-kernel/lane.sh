@@ -57,7 +57,21 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm -smp 1 -m 2048
 echo "lane: QEMU ran $(($(date +%s) - start)) s" >&2
 
 tr -d '\r' <"$WORK/console.log" | sed -n 's/.*\(LANE-NOTE\)/\1/p; /^LANE-BEGIN/,/^LANE-END/p' >"$WORK/result"
-cat "$WORK/result"
+grep -v '^LANE-FIGURES' "$WORK/result"
+# one meaning: every attach configuration observed the very same figures
+# (but the change intervals, which are timings)
+grep '^LANE-FIGURES' "$WORK/result" | while read -r _ name json; do
+	printf '%s\n' "$json" | jq -cS '[.scenarios[].vms[].observed | del(.histograms.access_change_interval_ns)]' >"$WORK/observed.$name" ||
+		echo "unparsable" >"$WORK/observed.$name"
+done
+for f in "$WORK"/observed.*; do
+	[[ -e $f ]] || continue
+	if cmp -s "$f" "$WORK/observed.tracepoint"; then
+		echo "LANE-RESULT same-as-tracepoint-${f##*.} rc=0"
+	else
+		echo "LANE-RESULT same-as-tracepoint-${f##*.} rc=1"
+	fi
+done | tee -a "$WORK/result"
 results=$(grep -c '^LANE-RESULT' "$WORK/result" || true)
 failed=$(grep '^LANE-RESULT' "$WORK/result" | grep -vc 'rc=0$' || true)
 if [[ $results -eq 0 || $failed -ne 0 ]]; then
