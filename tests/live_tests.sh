@@ -94,9 +94,13 @@ live_signals_clean_exit() {
 
 # A full VM table: the VM that does not fit is counted, the one that fits is exact.
 live_vm_map_full_counted() {
-	# x1 runs for seconds; x2 comes and goes meanwhile and finds no slot
-	timeout 120 "$ST_BIN" --json --max-vms 1 -c "$MG_BIN -name guest=x1 --passes 300 reuse 256 &
-		sleep 0.5; $MG_BIN -name guest=x2 fault-churn 100; wait" >"$TMP/trace.json"
+	# x1 holds the one slot, paused; x2 comes and goes meanwhile and finds none
+	local fifo=$TMP/x1.go out=$TMP/x1.out
+	mkfifo "$fifo"
+	timeout 120 "$ST_BIN" --json --max-vms 1 -c "$MG_BIN -name guest=x1 --pause-after 1 \
+		--passes 300 reuse 256 <$fifo >$out & exec 7>$fifo
+		until grep -q paused $out; do sleep 0.05; done
+		$MG_BIN -name guest=x2 fault-churn 100; echo go >&7; wait" >"$TMP/trace.json"
 	[[ $(jq '.vms | length' "$TMP/trace.json") == 1 ]]
 	[[ $(jq '.dropped.vm_map_full' "$TMP/trace.json") -gt 0 ]]
 	EXPECT_ARGS="--passes 300" expect_vm x1 reuse 256
