@@ -14,18 +14,14 @@
 
 __u32 splits_running;	/* tasks in the splitting map: skip its lookup at 0 */
 
-/* Origin of a store seen at a function probe: its SPTE is already written. */
-static __always_inline __u32 store_origin(const struct st_sp *s, __u64 spt, __u32 idx)
+/* Origin of a store seen at a function probe, from its SPTE (written already). */
+static __always_inline __u32 store_origin(const struct st_sp *s, __u64 spte)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 spte = 0;
 
 	if (splits_running && bpf_map_lookup_elem(&splitting, &tid))
 		return ST_ORIGIN_SPLIT;
-	if (s->ad_disabled)
-		return ST_ORIGIN_FAULT;
-	bpf_probe_read_kernel(&spte, sizeof(spte), (void *)(spt + slot_index(idx) * sizeof(__u64)));
-	return write_origin(spte);
+	return write_origin(s, spte);
 }
 
 /*
@@ -54,7 +50,7 @@ static __always_inline void fn_store(struct kvm_mmu_page *sp, __u64 spt, __u32 i
 			x->call.active = 0;	/* the store of this mmu_set_spte() */
 		marked = supersede_pending(&v, spt, idx);
 		resolve_pending_at(&v, s, spt, idx);
-		origin = store_origin(s, spt, idx);
+		origin = store_origin(s, read_spte(spt, idx));
 		if (stores_need_mark && !marked && origin != ST_ORIGIN_SPLIT)
 			return;		/* a silent store: not a write */
 	}
@@ -81,8 +77,7 @@ static __always_inline void sp_store(struct kvm_mmu_page *sp, __u32 idx, __u64 g
 
 static __always_inline void sptep_store(__u64 sptep, __u64 gfn, __u32 access)
 {
-	fn_store(NULL, sptep & PAGE_MASK_4K, (sptep & ~PAGE_MASK_4K) / sizeof(__u64), gfn,
-		 access, false);
+	fn_store(NULL, sptep & PAGE_MASK_4K, sptep_index(sptep), gfn, access, false);
 }
 
 /*
@@ -104,7 +99,7 @@ static __always_inline void call_enter(__u64 sptep, __u64 gfn)
 	if (!traced_process() || !(s = sp_lookup(spt, NULL, &v)))
 		return;
 	x->call.spt = spt;
-	x->call.idx = slot_index((sptep & ~PAGE_MASK_4K) / sizeof(__u64));
+	x->call.idx = sptep_index(sptep);
 	x->call.gfn = gfn;
 	if (bpf_probe_read_kernel(&x->call.old_spte, sizeof(__u64), (void *)sptep)) {
 		drop(ST_DROP_READ_FAULT);
@@ -120,7 +115,7 @@ static __always_inline void call_return(void)
 	__u64 spt, spte, new;
 	struct vm_ref v;
 	struct st_sp *s;
-	__u32 idx;
+	__u32 idx, origin;
 
 	if (!x || !x->call.active)
 		return;
@@ -137,14 +132,14 @@ static __always_inline void call_return(void)
 		return;
 	supersede_pending(&v, spt, idx);
 	resolve_pending_at(&v, s, spt, idx);
+	origin = store_origin(s, spte);
 	if (s->direct) {
-		account_direct_write(v.c, s, idx, store_origin(s, spt, idx), x->call.gfn);
+		account_direct_write(v.c, s, idx, origin, x->call.gfn);
 		return;
 	}
 	if (read_cache(slot_addr(s, idx), &new))
 		return;
-	account_write(v.c, s, spt, idx, store_origin(s, spt, idx), x->call.old_known,
-		      x->call.old, new);
+	account_write(v.c, s, spt, idx, origin, x->call.old_known, x->call.old, new);
 }
 
 /* FNAME(sync_page) returned: the snapshot its kvm_mmu_sync_page took is due. */

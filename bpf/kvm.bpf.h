@@ -14,13 +14,30 @@
 
 #define PAGE_MASK_4K		(~4095ULL)
 
+/* The slot of an SPTE pointer within its page of 512. */
+static __always_inline __u32 sptep_index(__u64 sptep)
+{
+	return (sptep & ~PAGE_MASK_4K) / sizeof(__u64);
+}
+
+/* The SPTE in slot @idx of page @spt as written now; 0 if unreadable. */
+static __always_inline __u64 read_spte(__u64 spt, __u32 idx)
+{
+	__u64 spte = 0;
+
+	bpf_probe_read_kernel(&spte, sizeof(spte), (void *)(spt + (idx & (ST_SPTES_PER_PAGE - 1)) * sizeof(__u64)));
+	return spte;
+}
+
 /*
  * Fault or prefetch, from the SPTE just written: make_spte() sets Accessed
  * only for the faulting SPTE (prefetch=false), not for prefetched ones.
  * Pages with A/D bits disabled (nested EPT without A/D) cannot tell: fault.
  */
-static __always_inline __u32 write_origin(__u64 spte)
+static __always_inline __u32 write_origin(const struct st_sp *s, __u64 spte)
 {
+	if (s->ad_disabled)
+		return ST_ORIGIN_FAULT;
 	return spte & SPTE_ACCESSED ? ST_ORIGIN_FAULT : ST_ORIGIN_PREFETCH;
 }
 

@@ -31,11 +31,9 @@ SEC("tp_btf/kvm_mmu_set_spte")
 int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 {
 	__u64 spt = (__u64)sptep & PAGE_MASK_4K;
-	__u32 idx = ((__u64)sptep & ~PAGE_MASK_4K) / sizeof(__u64);
+	__u32 idx = sptep_index((__u64)sptep);
 	struct vm_ref v;
 	struct st_sp *s;
-	__u64 spte = 0;
-	__u32 origin;
 
 	if (!traced_process())
 		return 0;
@@ -43,9 +41,7 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 	if (!s)
 		return 0;
 	resolve_pending_at(&v, s, spt, idx);
-	bpf_probe_read_kernel(&spte, sizeof(spte), sptep);
-	origin = s->ad_disabled ? ST_ORIGIN_FAULT : write_origin(spte);
-	pend_set(&v, s, spt, idx, origin, level, gfn);
+	pend_set(&v, s, spt, idx, write_origin(s, read_spte(spt, idx)), level, gfn);
 	return 0;
 }
 
