@@ -74,6 +74,21 @@ static const struct candidate candidates[PROBE_HOOKS][PROBE_CANDIDATES_MAX] = {
 	},
 };
 
+#define for_each_candidate(h, i) \
+	for (int i = 0; i < PROBE_CANDIDATES_MAX && candidates[h][i].func; i++)
+
+/* The candidate chosen for hook @h, or NULL when the hook needs none. */
+static const struct candidate *chosen_of(const struct probe_plan *p, int h)
+{
+	return p->chosen[h] >= 0 ? &candidates[h][p->chosen[h]] : NULL;
+}
+
+/* The one kind of probe --attach kprobe|fentry asks for; TP otherwise. */
+static enum st_attach_mode requested_mode(enum probe_request req)
+{
+	return req == PROBE_KPROBE ? KP : req == PROBE_FENTRY ? FE : TP;
+}
+
 static const char *const hook_names[PROBE_HOOKS] = {
 	[HOOK_SET_TRANSLATION] = "set_translation",
 	[HOOK_SET_ACCESS] = "set_access",
@@ -299,19 +314,23 @@ static bool usable(const struct kernel_view *k, const struct candidate *c, char 
 	return false;
 }
 
-static void set_autoload(struct bpf_object *obj, const char *prog, bool on)
+static struct bpf_program *program(struct bpf_object *obj, const char *name)
 {
-	struct bpf_program *p = prog ? bpf_object__find_program_by_name(obj, prog) : NULL;
+	return name ? bpf_object__find_program_by_name(obj, name) : NULL;
+}
 
-	if (p)
-		bpf_program__set_autoload(p, on);
+static void set_autoload(struct bpf_object *obj, const char *name, bool on)
+{
+	struct bpf_program *prog = program(obj, name);
+
+	if (prog)
+		bpf_program__set_autoload(prog, on);
 }
 
 static bool allowed(const struct probe_plan *p, const struct candidate *c, char *why, size_t n)
 {
 	enum probe_request req = p->req;
-
-	enum st_attach_mode want = req == PROBE_KPROBE ? KP : req == PROBE_FENTRY ? FE : TP;
+	enum st_attach_mode want = requested_mode(req);
 
 	for (int i = 0; i < PROBE_SKIP_MAX && p->skip[i]; i++)
 		if (!strcmp(p->skip[i], c->func)) {
@@ -331,13 +350,13 @@ static bool allowed(const struct probe_plan *p, const struct candidate *c, char 
 
 static void choose(struct probe_plan *p, const struct kernel_view *k, int h)
 {
-	bool forced = p->req == PROBE_KPROBE || p->req == PROBE_FENTRY;
+	bool forced = requested_mode(p->req) != TP;
+	const struct candidate *st_hook = chosen_of(p, HOOK_SET_TRANSLATION);
 
 	p->chosen[h] = -1;
-	if (h == HOOK_SET_ACCESS && candidates[HOOK_SET_TRANSLATION][p->chosen[HOOK_SET_TRANSLATION]]
-					    .sees_every_store) {
+	if (h == HOOK_SET_ACCESS && st_hook && st_hook->sees_every_store) {
 		/* its tracepoint still tells which stores change an SPTE */
-		for (int i = 0; i < PROBE_CANDIDATES_MAX && candidates[h][i].func; i++)
+		for_each_candidate(h, i)
 			if (candidates[h][i].mode == TP && p->chosen[h] < 0) {
 				p->st[h][i].chosen = true;
 				p->chosen[h] = i;
@@ -349,7 +368,7 @@ static void choose(struct probe_plan *p, const struct kernel_view *k, int h)
 	}
 	/* a forced mode takes the tracepoint only when none of its own fits */
 	for (int pass = 0; pass < (forced ? 2 : 1); pass++)
-		for (int i = 0; i < PROBE_CANDIDATES_MAX && candidates[h][i].func; i++) {
+		for_each_candidate(h, i) {
 			const struct candidate *c = &candidates[h][i];
 			struct probe_status *st = &p->st[h][i];
 
@@ -372,8 +391,8 @@ static void summarize(struct probe_plan *p)
 	static const enum st_attach_mode order[] = { FE, KP, TP };
 
 	for (int h = 0; h < PROBE_HOOKS; h++)
-		if (p->chosen[h] >= 0)
-			used[candidates[h][p->chosen[h]].mode] = true;
+		if (chosen_of(p, h))
+			used[chosen_of(p, h)->mode] = true;
 	p->summary[0] = 0;
 	for (size_t i = 0; i < 3; i++)
 		if (used[order[i]])
@@ -385,6 +404,7 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 		const struct btf *vmlinux, const struct btf *kvm_btf, char *err, size_t errlen)
 {
 	struct kernel_view k = { .vmlinux = vmlinux, .kvm = kvm_btf };
+	enum st_attach_mode want = requested_mode(req);
 	bool forced_used = false;
 
 	memset(p->chosen, 0, sizeof(p->chosen));
@@ -393,22 +413,26 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 	k.kprobes = !access("/sys/bus/event_source/devices/kprobe/type", F_OK);
 	k.kvm_btf_fd = kvm_btf ? module_btf_fd("kvm") : 0;
 	for (int h = 0; h < PROBE_HOOKS; h++)
-		for (int i = 0; i < PROBE_CANDIDATES_MAX && candidates[h][i].func; i++)
+		for_each_candidate(h, i)
 			if (candidates[h][i].mode != TP)
 				want_symbol(&k, candidates[h][i].func);
 	if (req != PROBE_TRACEPOINT)
 		read_kallsyms(&k);
 	for (int h = 0; h < PROBE_HOOKS; h++) {
 		choose(p, &k, h);
-		if (p->chosen[h] >= 0 && candidates[h][p->chosen[h]].mode != TP)
+		if (chosen_of(p, h) && chosen_of(p, h)->mode != TP)
 			forced_used = true;
 	}
 	if (k.kvm_btf_fd > 0)
 		close(k.kvm_btf_fd);
-	if ((req == PROBE_KPROBE || req == PROBE_FENTRY) && !forced_used) {
+	if (want != TP && !forced_used) {
+		/* why the best probe of that kind for the first hook was refused */
+		int best = 0;
+
+		while (candidates[0][best].mode != want)
+			best++;
 		snprintf(err, errlen, "--attach %s: no hook can use one on this kernel (%s: %s)",
-			 request_names[req], candidates[0][req == PROBE_KPROBE ? 1 : 0].func,
-			 p->st[0][req == PROBE_KPROBE ? 1 : 0].why_not);
+			 request_names[req], candidates[0][best].func, p->st[0][best].why_not);
 		return -1;
 	}
 	/* every function program off, then the chosen ones on, targets set */
@@ -416,19 +440,15 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 	p->sync_stores_seen = false;
 	p->stores_need_mark = false;
 	for (int h = 0; h < PROBE_HOOKS; h++)
-		for (int i = 0; i < PROBE_CANDIDATES_MAX && candidates[h][i].func; i++) {
+		for_each_candidate(h, i) {
 			set_autoload(obj, candidates[h][i].entry, false);
 			set_autoload(obj, candidates[h][i].exit, false);
 		}
 	for (int h = 0; h < PROBE_HOOKS; h++) {
-		const struct candidate *c;
-		const char *progs[2];
+		const struct candidate *c = chosen_of(p, h);
 
-		if (p->chosen[h] < 0)
+		if (!c)
 			continue;
-		c = &candidates[h][p->chosen[h]];
-		progs[0] = c->entry;
-		progs[1] = c->exit;
 		if (c->sees_every_store || c->sees_sync_stores)
 			p->sync_stores_seen = true;
 		if (c->sees_every_store)
@@ -436,8 +456,8 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 		if (c->mode == TP && c->entry)
 			p->needs_set_spte_tracepoint = true;
 		for (int j = 0; j < 2; j++) {
-			struct bpf_program *prog = progs[j] ? bpf_object__find_program_by_name(obj, progs[j])
-							    : NULL;
+			struct bpf_program *prog = program(obj, j ? c->exit : c->entry);
+
 			if (!prog)
 				continue;
 			bpf_program__set_autoload(prog, true);
@@ -459,24 +479,20 @@ int probes_attach(const struct probe_plan *p, struct bpf_object *obj, struct bpf
 	static const int order[] = { HOOK_SPLIT, HOOK_SYNC, HOOK_SET_ACCESS, HOOK_SET_TRANSLATION };
 
 	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
-		const struct candidate *c;
-		const char *progs[2];
+		const struct candidate *c = chosen_of(p, order[o]);
 
-		if (p->chosen[order[o]] < 0 ||
-		    (c = &candidates[order[o]][p->chosen[order[o]]])->mode == TP)
+		if (!c || c->mode == TP)
 			continue;
-		progs[0] = c->exit;
-		progs[1] = c->entry;
 		for (int j = 0; j < 2; j++) {
-			struct bpf_program *prog = progs[j] ? bpf_object__find_program_by_name(obj, progs[j])
-							    : NULL;
+			bool ret = j == 0;	/* the return first */
+			struct bpf_program *prog = program(obj, ret ? c->exit : c->entry);
 			struct bpf_link *l;
 
 			if (!prog)
 				continue;
 			if (*nlinks >= max_links)
 				return -E2BIG;
-			l = c->mode == KP ? bpf_program__attach_kprobe(prog, progs[j] == c->exit, c->func)
+			l = c->mode == KP ? bpf_program__attach_kprobe(prog, ret, c->func)
 					  : bpf_program__attach(prog);
 			if (!l)
 				return -errno;
@@ -493,7 +509,7 @@ void probes_print(FILE *f, const struct probe_plan *p, const char *kernel)
 				    : "gfns (before Linux 5.19: gfn only, access unknown)");
 	fprintf(f, "%-16s %-10s %-46s %s\n", "HOOK", "MODE", "PROBE", "STATUS");
 	for (int h = 0; h < PROBE_HOOKS; h++)
-		for (int i = 0; i < PROBE_CANDIDATES_MAX && candidates[h][i].func; i++) {
+		for_each_candidate(h, i) {
 			const struct candidate *c = &candidates[h][i];
 			const struct probe_status *st = &p->st[h][i];
 			char probe[64];
