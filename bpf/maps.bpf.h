@@ -176,9 +176,15 @@ static __always_inline void usage_add(enum st_usage what, int delta)
 		d->usage[what] += delta;
 }
 
+/*
+ * Set by user space once every probe is attached: all hooks start at one
+ * instant, so no page is seen created whose zap came before its hook did.
+ */
+bool armed = false;
+
 static __always_inline bool traced_process(void)
 {
-	if (floor_only)
+	if (floor_only || !armed)
 		return false;
 	return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
 }

@@ -206,6 +206,7 @@ int st_trace(const struct st_options *o)
 	}
 	if (child > 0 && !child_done)
 		status = reap(child);
+	tracer_detach(x.s.tracer);
 	session_refresh(&x.s);
 	session_report(&x.s, o, true);
 	export_err = export_prom(&x);

@@ -168,6 +168,7 @@ static void size_maps(struct shadowtrace_bpf *skel, const struct tracer_limits *
  * Attach page creation first: a page is then either already there when its
  * VM is first seen (adopted) or seen being created. The zap hook next, so
  * no tracked page is freed unseen; the stores last (function probes after).
+ * The programs do nothing till all are attached and "armed" is set.
  */
 static int attach_in_order(struct shadowtrace_bpf *skel)
 {
@@ -262,6 +263,7 @@ struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
 		       strerror(-err));
 		goto fail;
 	}
+	__atomic_store_n(&t->skel->bss->armed, true, __ATOMIC_RELEASE);
 	return t;
 fail:
 	tracer_stop(t);
@@ -371,12 +373,19 @@ int st_drop_privileges(void)
 	return (int)syscall(SYS_capset, &hdr, none);
 }
 
+void tracer_detach(struct tracer *t)
+{
+	for (int i = t->nlinks - 1; i >= 0; i--)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
+	shadowtrace_bpf__detach(t->skel);
+}
+
 void tracer_stop(struct tracer *t)
 {
 	if (!t)
 		return;
-	for (int i = t->nlinks - 1; i >= 0; i--)
-		bpf_link__destroy(t->links[i]);
+	tracer_detach(t);
 	shadowtrace_bpf__destroy(t->skel);
 	free(t);
 }

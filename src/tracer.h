@@ -63,6 +63,8 @@ void tracer_drops(struct tracer *t, uint64_t out[ST_DROPS], int64_t usage[ST_USA
 const struct tracer_limits *tracer_limits(const struct tracer *t);
 /* Gives up every capability: attached programs and open maps need none. */
 int st_drop_privileges(void);
+/* Detach every probe, keep the maps: the final figures hold still. */
+void tracer_detach(struct tracer *t);
 void tracer_stop(struct tracer *t);
 
 extern const char *const st_drop_names[ST_DROPS];
