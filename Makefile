@@ -38,11 +38,12 @@ VMLINUX_BTF := /sys/kernel/btf/vmlinux
 MG_SRCS   := $(filter-out tools/microguest/main.c,$(wildcard tools/microguest/*.c))
 MG_OBJS   := $(patsubst tools/microguest/%.c,$(OUTPUT)/mg/%.o,$(MG_SRCS))
 # user-space code shared by shadowtrace, the micro-guest CLI and the unit tests
-LIB_SRCS  := src/figures_json.c src/json.c src/hist.c src/names.c src/compare.c src/vm_name.c
+LIB_SRCS  := src/figures_json.c src/json.c src/hist.c src/names.c src/compare.c src/vm_name.c \
+	     src/recfile.c src/replay.c src/u64map.c
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
-HEADERS   := $(wildcard include/*.h src/*.h tools/microguest/*.h)
+HEADERS   := $(wildcard include/*.h src/*.h tools/microguest/*.h) bpf/account.bpf.h
 
 .PHONY: all clean test deps binaries demo bench static test-stock-kernel
 all: deps $(ST_BIN) $(MG_BIN)
@@ -105,11 +106,11 @@ $(ST_BIN): $(APP_OBJS) $(LIB_OBJS) $(MG_OBJS)
 
 $(MG_BIN): $(OUTPUT)/mg/main.o $(MG_OBJS) $(LIB_OBJS)
 	@echo "  LINK     $@"
-	@$(CC) $(LDFLAGS) $^ -o $@
+	@$(CC) $(LDFLAGS) $^ -lz -o $@
 
 $(OUTPUT)/unit_tests: tests/unit_tests.c $(LIB_OBJS) $(MG_OBJS) $(HEADERS)
 	@echo "  LINK     $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) tests/unit_tests.c $(LIB_OBJS) $(MG_OBJS) -o $@
+	@$(CC) $(CFLAGS) $(LDFLAGS) tests/unit_tests.c $(LIB_OBJS) $(MG_OBJS) -lz -o $@
 
 # README's test command. Ends with "N passed, N failed, N skipped".
 ifeq ($(TEST_SANITIZE),1)

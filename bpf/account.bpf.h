@@ -6,9 +6,22 @@
  * A slot lifetime starts when a translation is first written to it (or a
  * new gfn is) and ends when its page is zapped, sync drops its SPTE, or
  * another gfn is written to it.
+ *
+ * Every change to a VM's figures goes through an account_*() function
+ * here, which also emits it as an event when recording. The same file is
+ * compiled into user space (src/replay.c) to replay a recording's events
+ * through the very same code: the includer provides drop(), usage_add(),
+ * emit(), the churn table and bpf_loop().
  */
 #ifndef SHADOWTRACE_ACCOUNT_BPF_H
 #define SHADOWTRACE_ACCOUNT_BPF_H
+
+/* A VM's slot, identity and figures. */
+struct vm_ref {
+	__u32 slot;
+	struct st_vm_info *info;
+	struct st_vm_counters *c;
+};
 
 static __always_inline __u32 level_index(__u32 level)
 {
@@ -43,37 +56,9 @@ static __always_inline __u32 slot_index(__u32 i)
 	return i & (ST_SPTES_PER_PAGE - 1);
 }
 
-static __always_inline __u64 slot_addr(const struct st_sp *s, __u32 idx)
-{
-	return s->translations + (__u64)slot_index(idx) * sizeof(__u64);
-}
-
-/* Read one cache entry as a translation; a failed read is counted. */
-static __always_inline int read_cache(__u64 addr, __u64 *out)
-{
-	__u64 raw;
-
-	if (bpf_probe_read_kernel(&raw, sizeof(raw), (void *)addr)) {
-		drop(ST_DROP_READ_FAULT);
-		return -1;
-	}
-	*out = cache_value(raw);
-	return 0;
-}
-
 static __always_inline __u32 slot_word(__u32 idx)
 {
 	return slot_index(idx) >> 6;
-}
-
-/*
- * The translation slot @idx holds now, if this tool saw one written there:
- * a never-written slot holds garbage (the cache is not zeroed).
- */
-static __always_inline bool read_old(const struct st_sp *s, __u32 idx, __u64 *old)
-{
-	*old = 0;
-	return (s->known[slot_word(idx)] & slot_bit(idx)) && !read_cache(slot_addr(s, idx), old);
 }
 
 static __always_inline __u32 popcount64(__u64 x)
@@ -82,11 +67,6 @@ static __always_inline __u32 popcount64(__u64 x)
 	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
 	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
 	return (__u32)((x * 0x0101010101010101ULL) >> 56);
-}
-
-static __always_inline __u64 now_tick(void)
-{
-	return bpf_ktime_get_ns() >> ST_TICK_SHIFT;
 }
 
 /* A churned slot's lifetime ends: histogram its change count, reset it. */
@@ -162,8 +142,7 @@ static __always_inline __u32 slot_tick(struct st_sp *s, __u64 now)
 	return (__u32)(now - s->base_tick) + TICK_FIRST;
 }
 
-static __always_inline void count_change(struct st_vm_counters *c, struct st_sp *s, __u64 spt,
-					 __u32 i)
+static __always_inline void count_change(struct st_sp *s, __u64 spt, __u32 i)
 {
 	struct st_churn_key key = { .spt = spt, .idx = i };
 	__u64 *n, first = CHANGES_ESCALATED;
@@ -188,9 +167,9 @@ static __always_inline void count_change(struct st_vm_counters *c, struct st_sp 
 
 static __always_inline void access_change(struct st_vm_counters *c, struct st_sp *s,
 					  __u64 spt, __u32 idx, __u32 origin,
-					  __u32 from, __u32 to)
+					  __u32 from, __u32 to, __u64 now)
 {
-	__u32 i = slot_index(idx), tick = slot_tick(s, now_tick()), last;
+	__u32 i = slot_index(idx), tick = slot_tick(s, now), last;
 
 	c->access_changes[origin & 3][from & 7][to & 7]++;
 	s->churned[slot_word(i)] |= slot_bit(i);
@@ -200,17 +179,19 @@ static __always_inline void access_change(struct st_vm_counters *c, struct st_sp
 	else if (last != TICK_NONE)
 		hist_add(c, ST_HIST_CHANGE_INTERVAL, (__u64)(tick - last) << ST_TICK_SHIFT);
 	s->last_change[i] = tick;
-	count_change(c, s, spt, i);
+	count_change(s, spt, i);
 }
 
 /*
  * One write to the cache of an indirect page: old -> new. @old_known: @old
  * is a translation this tool saw written (else the slot may hold garbage).
+ * @now: the time in ticks, read here if 0 and needed (a replay passes it).
  */
-static __always_inline void account_write(struct st_vm_counters *c, struct st_sp *s,
-					  __u64 spt, __u32 idx, __u32 origin,
-					  bool old_known, __u64 old, __u64 new)
+static __always_inline void account_write(struct vm_ref *v, struct st_sp *s, __u64 spt,
+					  __u32 idx, __u32 origin, bool old_known, __u64 old,
+					  __u64 new, __u64 now)
 {
+	struct st_vm_counters *c = v->c;
 	__u32 w = slot_word(idx);
 	__u64 bit = slot_bit(idx);
 
@@ -221,16 +202,21 @@ static __always_inline void account_write(struct st_vm_counters *c, struct st_sp
 		c->remaps++;
 		end_lifetime(c, s, spt, idx);	/* and a new one starts */
 	} else if (st_translation_access(old) != st_translation_access(new)) {
+		if (!now)
+			now = now_tick();
 		access_change(c, s, spt, idx, origin, st_translation_access(old),
-			      st_translation_access(new));
+			      st_translation_access(new), now);
 	}
 	s->known[w] |= bit;
+	emit(v->slot, ST_EV_WRITE, (origin & 3) | (old_known ? ST_EVF_OLD_KNOWN : 0), slot_index(idx),
+	     spt, old, new, now);
 }
 
 /* A write to a direct page only checks KVM's gfn invariant. */
-static __always_inline void account_direct_write(struct st_vm_counters *c, struct st_sp *s,
+static __always_inline void account_direct_write(struct vm_ref *v, struct st_sp *s, __u64 spt,
 						 __u32 idx, __u32 origin, __u64 gfn)
 {
+	struct st_vm_counters *c = v->c;
 	__u64 want = st_direct_gfn(s->gfn, s->level, idx);
 
 	c->writes[origin & 3][ST_KIND_DIRECT][level_index(s->level)]++;
@@ -238,6 +224,22 @@ static __always_inline void account_direct_write(struct st_vm_counters *c, struc
 		c->gfn_mismatches[ST_MISMATCH_DIRECT]++;
 		hist_add(c, ST_HIST_GFN_DISTANCE, want > gfn ? want - gfn : gfn - want);
 	}
+	emit(v->slot, ST_EV_DIRECT_WRITE, origin & 3, slot_index(idx), spt, gfn, 0, 0);
+}
+
+/* Sync dropped the SPTE of slot @idx (@why, @distance for a gfn change). */
+static __always_inline void account_sync_drop(struct vm_ref *v, struct st_sp *s, __u64 spt,
+					      __u32 idx, __u32 why, __u64 distance)
+{
+	struct st_vm_counters *c = v->c;
+
+	c->sync_drops[why < ST_SYNC_DROPS ? why : ST_SYNC_DROP_OTHER]++;
+	if (why == ST_SYNC_DROP_GFN) {
+		c->gfn_mismatches[ST_MISMATCH_SYNC]++;
+		hist_add(c, ST_HIST_GFN_DISTANCE, distance);
+	}
+	end_lifetime(c, s, spt, idx);
+	emit(v->slot, ST_EV_SYNC_DROP, 0, slot_index(idx), spt, why, distance, 0);
 }
 
 struct end_sp_ctx {
@@ -258,15 +260,16 @@ static long end_churned_bit(__u32 b, void *data)
 }
 
 /* The page is zapped: every slot lifetime in it ends. */
-static __always_inline void end_sp(struct st_vm_counters *c, struct st_sp *s, __u64 spt)
+static __always_inline void end_sp(struct vm_ref *v, struct st_sp *s, __u64 spt)
 {
-	struct end_sp_ctx x = { .c = c, .s = s, .spt = spt };
+	struct end_sp_ctx x = { .c = v->c, .s = s, .spt = spt };
 
+	emit(v->slot, ST_EV_PAGE_END, 0, 0, spt, 0, 0, 0);
 	for (__u32 w = 0; w < ST_SPTES_PER_PAGE / 64; w++) {
 		__u64 known = s->known[w], churned = s->churned[w] & known;
 		__u32 quiet = popcount64(known & ~churned);
 
-		c->hist[ST_HIST_SLOT_CHANGES].buckets[0] += quiet;
+		x.c->hist[ST_HIST_SLOT_CHANGES].buckets[0] += quiet;
 		if (churned) {
 			x.w = w;
 			x.word = churned;
@@ -275,6 +278,48 @@ static __always_inline void end_sp(struct st_vm_counters *c, struct st_sp *s, __
 		s->known[w] = 0;
 		s->churned[w] = 0;
 	}
+}
+
+/*
+ * Page @s (key @spt) starts being tracked for VM @v: no slot known yet.
+ * @flags: ST_EVF_DIRECT, ST_EVF_ADOPTED, ST_EVF_LIVE.
+ */
+static __always_inline void account_page_start(struct vm_ref *v, struct st_sp *s, __u64 spt,
+					       __u64 gfn, __u32 level, __u32 flags, __u64 tick)
+{
+	emit(v->slot, ST_EV_PAGE_START, flags, 0, spt, gfn, level, tick);
+	/* fresh entries are copies of zero_sp; a reused one was just ended */
+	__builtin_memset(s->known, 0, sizeof(s->known));
+	__builtin_memset(s->churned, 0, sizeof(s->churned));
+	s->base_tick = tick;
+	s->gfn = gfn;
+	s->vm = v->slot;
+	s->level = level;
+	s->direct = !!(flags & ST_EVF_DIRECT);
+	s->adopted = !!(flags & ST_EVF_ADOPTED);
+	s->zapped = 0;
+	if (flags & ST_EVF_LIVE)
+		v->info->live_sps++;
+	if (flags & ST_EVF_ADOPTED)
+		v->info->adopted_sps++;
+}
+
+/* A shadow page event (@flags: ST_EVF_COUNTED, ST_EVF_GONE). */
+static __always_inline void account_page_event(struct vm_ref *v, __u64 spt, __u32 what,
+					       __u32 flags)
+{
+	emit(v->slot, ST_EV_PAGE_EVENT, flags, 0, spt, what, 0, 0);
+	if (flags & ST_EVF_COUNTED)
+		v->c->sp_events[what < ST_SP_EVENTS ? what : ST_SP_CREATED]++;
+	if (flags & ST_EVF_GONE)
+		v->info->live_sps--;
+}
+
+/* An eager huge page split (@result: enum st_split). */
+static __always_inline void account_split(struct vm_ref *v, __u32 result)
+{
+	emit(v->slot, ST_EV_SPLIT, 0, 0, 0, result, 0, 0);
+	v->c->splits[result < ST_SPLITS ? result : ST_SPLIT_FAILED]++;
 }
 
 #endif

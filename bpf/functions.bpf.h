@@ -55,7 +55,7 @@ static __always_inline void fn_store(struct kvm_mmu_page *sp, __u64 spt, __u32 i
 			return;		/* a silent store: not a write */
 	}
 	if (s->direct) {
-		account_direct_write(v.c, s, idx, origin,
+		account_direct_write(&v, s, spt, idx, origin,
 				     keep_gfn ? st_direct_gfn(s->gfn, s->level, idx) : gfn);
 		return;
 	}
@@ -65,8 +65,8 @@ static __always_inline void fn_store(struct kvm_mmu_page *sp, __u64 spt, __u32 i
 		return;
 	if (keep_gfn)
 		gfn = st_translation_gfn(known ? old : raw);
-	account_write(v.c, s, spt, idx, origin, known, old,
-		      st_translation_make(gfn, cache_has_access() ? access : 0));
+	account_write(&v, s, spt, idx, origin, known, old,
+		      st_translation_make(gfn, cache_has_access() ? access : 0), 0);
 }
 
 static __always_inline void sp_store(struct kvm_mmu_page *sp, __u32 idx, __u64 gfn,
@@ -134,12 +134,12 @@ static __always_inline void call_return(void)
 	resolve_pending_at(&v, s, spt, idx);
 	origin = store_origin(s, spte);
 	if (s->direct) {
-		account_direct_write(v.c, s, idx, origin, x->call.gfn);
+		account_direct_write(&v, s, spt, idx, origin, x->call.gfn);
 		return;
 	}
 	if (read_cache(slot_addr(s, idx), &new))
 		return;
-	account_write(v.c, s, spt, idx, origin, x->call.old_known, x->call.old, new);
+	account_write(&v, s, spt, idx, origin, x->call.old_known, x->call.old, new, 0);
 }
 
 /* FNAME(sync_page) returned: the snapshot its kvm_mmu_sync_page took is due. */

@@ -16,35 +16,10 @@ const volatile bool sync_stores_seen = false;
  * SPTE change are writes, as in every other mode.
  */
 const volatile bool stores_need_mark = false;
+/* shadowtrace record: every accounting call is also emitted as an event */
+const volatile bool recording = false;
+const volatile __u64 ring_bytes = 4096;	/* = the events ring buffer's size */
 
-/* Tracked shadow pages, keyed by the address of their spt page. */
-struct st_sp {
-	__u64 sp;		/* struct kvm_mmu_page * */
-	__u64 translations;	/* shadowed_translation, 0 on direct pages */
-	__u64 gfn;
-	__u32 vm;		/* VM slot */
-	__u8 level;
-	__u8 direct;
-	__u8 adopted;		/* existed before shadowtrace attached */
-	__u8 zapped;		/* zapped, waiting for its trailing sync_page */
-	__u8 ad_disabled;	/* no Accessed bit to tell fault from prefetch */
-	__u8 pad[7];
-	__u64 base_tick;	/* time origin of last_change, in 1.024 us ticks */
-	__u64 known[ST_SPTES_PER_PAGE / 64];	/* slot's translation seen written */
-	__u64 churned[ST_SPTES_PER_PAGE / 64];	/* slot changed access this lifetime */
-	/*
-	 * Per slot, dense (no hash work per change): access changes this
-	 * lifetime (CHANGES_ESCALATED: the exact count is in the churn map),
-	 * and the last change's tick (0: none; 1: older than the range).
-	 */
-	__u8 changes[ST_SPTES_PER_PAGE];
-	__u32 last_change[ST_SPTES_PER_PAGE];
-};
-
-#define CHANGES_ESCALATED	255
-#define TICK_NONE		0
-#define TICK_BEYOND		1
-#define TICK_FIRST		2	/* a stored tick is 2 + ticks since base_tick */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -88,11 +63,6 @@ struct {
 } sync_snaps SEC(".maps");
 
 /* Exact change counts of the rare slots that changed more than 254 times. */
-struct st_churn_key {
-	__u64 spt;
-	__u32 idx;
-	__u32 pad;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -101,10 +71,6 @@ struct {
 	__type(value, __u64);
 } churn SEC(".maps");
 
-struct st_drops {
-	__u64 n[ST_DROPS];
-	__s64 usage[ST_USAGES];	/* +1/-1 per CPU; the sum is the occupancy */
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -187,6 +153,11 @@ static __always_inline bool traced_process(void)
 	if (floor_only || !armed)
 		return false;
 	return !targ_tgid || (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+static __always_inline __u64 now_tick(void)
+{
+	return bpf_ktime_get_ns() >> ST_TICK_SHIFT;
 }
 
 static __always_inline struct st_cpu *cpu(void)

@@ -71,7 +71,7 @@ static __always_inline void pend_sync(struct vm_ref *v, struct st_sp *s, __u64 s
 }
 
 struct sync_ctx {
-	struct st_vm_counters *c;
+	struct vm_ref *v;
 	struct st_sp *s;
 	struct st_sync_snapshot *snap;
 	__u64 spt;
@@ -93,28 +93,22 @@ static __always_inline bool sync_would_drop(const struct sync_ctx *x, __u32 i, _
 	       ((g & GPTE_ADDR_MASK) >> 12) != st_translation_gfn(before);
 }
 
-static __always_inline void classify_sync_drop(struct sync_ctx *x, __u32 i, __u64 before)
+/* Why sync dropped the SPTE of slot @i, from the gpte it read. */
+static __always_inline void sync_drop(struct sync_ctx *x, __u32 i, __u64 before)
 {
-	struct st_vm_counters *c = x->c;
 	__u64 g = x->snap->gpte[slot_index(i)], ng, og;
+	__u32 why = ST_SYNC_DROP_GFN;
 
-	if (!x->snap->gpte_ok) {
-		c->sync_drops[ST_SYNC_DROP_UNREADABLE]++;
-		return;
-	}
-	if (!(g & GPTE_PRESENT) || !(g & GPTE_ACCESSED)) {
-		c->sync_drops[ST_SYNC_DROP_INVALID]++;
-		return;
-	}
 	ng = (g & GPTE_ADDR_MASK) >> 12;
 	og = st_translation_gfn(before);
-	if (ng == og) {
-		c->sync_drops[ST_SYNC_DROP_OTHER]++;
-		return;
-	}
-	c->sync_drops[ST_SYNC_DROP_GFN]++;
-	c->gfn_mismatches[ST_MISMATCH_SYNC]++;
-	hist_add(c, ST_HIST_GFN_DISTANCE, ng > og ? ng - og : og - ng);
+	if (!x->snap->gpte_ok)
+		why = ST_SYNC_DROP_UNREADABLE;
+	else if (!(g & GPTE_PRESENT) || !(g & GPTE_ACCESSED))
+		why = ST_SYNC_DROP_INVALID;
+	else if (ng == og)
+		why = ST_SYNC_DROP_OTHER;
+	account_sync_drop(x->v, x->s, x->spt, i, why,
+			  why == ST_SYNC_DROP_GFN ? (ng > og ? ng - og : og - ng) : 0);
 }
 
 static long sync_one_slot(__u32 i, void *data)
@@ -137,11 +131,10 @@ static long sync_one_slot(__u32 i, void *data)
 	if (x->has_cur && i == slot_index(x->cur_idx))
 		after = x->snap->gpte_ok && sync_would_drop(x, i, bt) ? 0 : SPTE_MMU_PRESENT;
 	if (!(after & SPTE_MMU_PRESENT)) {
-		classify_sync_drop(x, i, bt);
-		end_lifetime(x->c, x->s, x->spt, i);
+		sync_drop(x, i, bt);
 	} else if (bt != at && !sync_stores_seen) {
 		/* a present SPTE's translation was written: it is real data */
-		account_write(x->c, x->s, x->spt, i, ST_ORIGIN_SYNC, true, bt, at);
+		account_write(x->v, x->s, x->spt, i, ST_ORIGIN_SYNC, true, bt, at, 0);
 	}
 	return 0;
 }
@@ -149,7 +142,7 @@ static long sync_one_slot(__u32 i, void *data)
 static __always_inline void resolve_sync(struct vm_ref *v, __u64 spt, __u64 cur_spt,
 					 __u32 cur_idx)
 {
-	struct sync_ctx x = { .c = v->c, .spt = spt, .has_cur = spt == cur_spt,
+	struct sync_ctx x = { .v = v, .spt = spt, .has_cur = spt == cur_spt,
 			      .cur_idx = slot_index(cur_idx) };
 
 	x.s = bpf_map_lookup_elem(&sps, &spt);
@@ -175,12 +168,12 @@ static __always_inline void resolve_set(struct vm_ref *v, const struct st_pendin
 	if (!s)
 		return;
 	if (s->direct) {
-		account_direct_write(v->c, s, p->idx, p->origin, p->old);
+		account_direct_write(v, s, p->spt, p->idx, p->origin, p->old);
 		return;
 	}
 	if (read_cache(p->slot_addr, &new))
 		return;
-	account_write(v->c, s, p->spt, p->idx, p->origin, p->old_known, p->old, new);
+	account_write(v, s, p->spt, p->idx, p->origin, p->old_known, p->old, new, 0);
 }
 
 /*

@@ -5,7 +5,9 @@
  * Entry points only; what they share lives in the headers:
  *   maps.bpf.h     maps, knobs, drop counters
  *   kvm.bpf.h      CO-RE reads of KVM structures
- *   account.bpf.h  the accounting every attach mode feeds
+ *   record.bpf.h   the events of shadowtrace record (ring buffer)
+ *   account.bpf.h  the accounting every attach mode feeds (and replay)
+ *   cache.bpf.h    reads of a page's translation cache
  *   state.bpf.h    which VM / shadow page an event belongs to
  *   pending.bpf.h  writes whose new value lands after the tracepoint
  *   functions.bpf.h  the same events from kprobe/fentry probes
@@ -18,9 +20,12 @@
 #include <bpf/bpf_core_read.h>
 
 #include "shadowtrace.h"
+#include "page_state.h"
 #include "maps.bpf.h"
+#include "record.bpf.h"
 #include "kvm.bpf.h"
 #include "account.bpf.h"
+#include "cache.bpf.h"
 #include "state.bpf.h"
 #include "pending.bpf.h"
 #include "functions.bpf.h"
@@ -68,8 +73,8 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 	if (vm_get(kvm, &v, (__u64)sp))
 		return 0;
 	resolve_pending(&v);
-	if (track_sp(sp, v.slot, false, &v))
-		v.c->sp_events[ST_SP_CREATED]++;
+	if (track_sp(sp, false, &v))
+		account_page_event(&v, (__u64)BPF_CORE_READ(sp, spt), ST_SP_CREATED, ST_EVF_COUNTED);
 	x->last_vm = v.slot + 1;
 	return 0;
 }
@@ -109,10 +114,8 @@ int BPF_PROG(tp_prepare_zap_page, struct kvm_mmu_page *sp)
 	if (!s || zapped)
 		return 0;
 	resolve_pending(&v);
-	end_sp(v.c, s, f.spt);
-	if (!f.invalid)
-		v.c->sp_events[ST_SP_ZAPPED]++;
-	v.info->live_sps--;
+	end_sp(&v, s, f.spt);
+	account_page_event(&v, f.spt, ST_SP_ZAPPED, (f.invalid ? 0 : ST_EVF_COUNTED) | ST_EVF_GONE);
 	/* an unsync page fires kvm_mmu_sync_page next: keep it till then */
 	if (f.unsync)
 		s->zapped = 1;
@@ -129,7 +132,7 @@ int BPF_PROG(tp_unsync_page, struct kvm_mmu_page *sp)
 	if (!traced_process() || !sp_lookup((__u64)BPF_CORE_READ(sp, spt), sp, &v))
 		return 0;
 	resolve_pending(&v);
-	v.c->sp_events[ST_SP_UNSYNCED]++;
+	account_page_event(&v, (__u64)BPF_CORE_READ(sp, spt), ST_SP_UNSYNCED, ST_EVF_COUNTED);
 	return 0;
 }
 
@@ -150,7 +153,7 @@ int BPF_PROG(tp_sync_page, struct kvm_mmu_page *sp)
 		return 0;
 	}
 	resolve_pending(&v);
-	v.c->sp_events[ST_SP_SYNCED]++;
+	account_page_event(&v, f.spt, ST_SP_SYNCED, ST_EVF_COUNTED);
 	/* gptes of 64-bit/PAE legacy paging only; not 32-bit, not nested EPT */
 	pend_sync(&v, s, f.spt, !f.gpte4 && !f.guest_mode);
 	x = cpu();
@@ -187,6 +190,6 @@ int BPF_PROG(tp_split_huge_page, u64 gfn, u64 spte, int level, int errno)
 	if (!traced_process() || !(x = cpu()) || !x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
 		return 0;
 	resolve_pending(&v);
-	v.c->splits[errno ? ST_SPLIT_FAILED : ST_SPLIT_OK]++;
+	account_split(&v, errno ? ST_SPLIT_FAILED : ST_SPLIT_OK);
 	return 0;
 }

@@ -11,12 +11,6 @@
 #ifndef SHADOWTRACE_STATE_BPF_H
 #define SHADOWTRACE_STATE_BPF_H
 
-struct vm_ref {
-	__u32 slot;
-	struct st_vm_info *info;
-	struct st_vm_counters *c;
-};
-
 static __always_inline int vm_ref_of_slot(__u32 slot, struct vm_ref *v)
 {
 	v->slot = slot;
@@ -38,10 +32,11 @@ static long clear_slot(__u32 i, void *data)
 	return 0;
 }
 
-/* Track shadow page @sp of VM @slot; an older page at the same key ended. */
-static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, __u32 slot,
-					      bool adopted, struct vm_ref *v)
+/* Track shadow page @sp of VM @v; an older page at the same key ended. */
+static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, bool adopted,
+					      struct vm_ref *v)
 {
+	__u32 flags = adopted ? ST_EVF_ADOPTED : 0;
 	struct sp_facts f;
 	struct st_sp *s;
 
@@ -51,15 +46,14 @@ static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, __u32 slo
 	}
 	s = bpf_map_lookup_elem(&sps, &f.spt);
 	if (s) {
-		if (!s->zapped && v && s->vm == slot) {
-			end_sp(v->c, s, f.spt);	/* its zap went unseen */
+		if (!s->zapped && s->vm == v->slot) {
+			end_sp(v, s, f.spt);	/* its zap went unseen */
 		} else {
 			struct clear_ctx cl = { .s = s };
 
 			if (!s->zapped)		/* left by a VM long gone */
 				bpf_loop(ST_SPTES_PER_PAGE, clear_slot, &cl, 0);
-			if (v)
-				v->info->live_sps++;
+			flags |= ST_EVF_LIVE;
 		}
 	} else {
 		if (bpf_map_update_elem(&sps, &f.spt, &zero_sp, BPF_NOEXIST)) {
@@ -70,22 +64,13 @@ static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, __u32 slo
 		if (!s)
 			return NULL;
 		usage_add(ST_USAGE_TRACKED_PAGES, 1);
-		if (v)
-			v->info->live_sps++;
+		flags |= ST_EVF_LIVE;
 	}
-	/* fresh entries are copies of zero_sp; a reused one was just ended */
-	__builtin_memset(s->known, 0, sizeof(s->known));
-	__builtin_memset(s->churned, 0, sizeof(s->churned));
-	s->base_tick = now_tick();
 	s->sp = (__u64)sp;
 	s->translations = f.translations;
-	s->gfn = f.gfn;
-	s->vm = slot;
-	s->level = f.level;
-	s->direct = f.direct;
 	s->ad_disabled = f.ad_disabled;
-	s->adopted = adopted;
-	s->zapped = 0;
+	account_page_start(v, s, f.spt, f.gfn, f.level, flags | (f.direct ? ST_EVF_DIRECT : 0),
+			   now_tick());
 	return s;
 }
 
@@ -93,7 +78,6 @@ struct adopt_ctx {
 	__u64 head;
 	__u64 node;
 	__u64 skip;		/* the page being created right now */
-	__u32 slot;
 	__u32 done;
 	struct vm_ref *v;
 };
@@ -108,8 +92,8 @@ static long adopt_one(__u32 i, void *data)
 		return 1;
 	}
 	sp = (struct kvm_mmu_page *)(a->node - bpf_core_field_offset(struct kvm_mmu_page, link));
-	if ((__u64)sp != a->skip && track_sp(sp, a->slot, true, a->v))
-		a->v->info->adopted_sps++;
+	if ((__u64)sp != a->skip)
+		track_sp(sp, true, a->v);
 	/* a local: BPF_CORE_READ would relocate a->node itself otherwise */
 	struct list_head *node = (struct list_head *)a->node;
 	a->node = (__u64)BPF_CORE_READ(node, next);
@@ -118,7 +102,7 @@ static long adopt_one(__u32 i, void *data)
 
 static __always_inline void adopt_existing_pages(struct kvm *kvm, struct vm_ref *v, __u64 skip)
 {
-	struct adopt_ctx a = { .slot = v->slot, .v = v, .skip = skip };
+	struct adopt_ctx a = { .v = v, .skip = skip };
 
 	a.head = (__u64)kvm + bpf_core_field_offset(struct kvm, arch.active_mmu_pages);
 	a.node = (__u64)BPF_CORE_READ(kvm, arch.active_mmu_pages.next);
@@ -209,6 +193,7 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 		drop(ST_DROP_VM_MAP_FULL);
 		return -1;
 	}
+	emit_vm(slot, v->info);
 	adopt_existing_pages(kvm, v, creating_sp);
 	return 0;
 }

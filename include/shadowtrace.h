@@ -9,6 +9,7 @@
 #define SHADOWTRACE_H
 
 #include "translation.h"
+#include "record.h"
 
 /* Where a translation write comes from. */
 enum st_origin {
@@ -108,6 +109,13 @@ enum st_usage {
 	ST_USAGES,
 };
 
+/* Drops and map occupancy, one per CPU in BPF, summed in user space. */
+struct st_drops {
+	__u64 n[ST_DROPS];
+	__s64 usage[ST_USAGES];		/* +1/-1 per CPU; the sum is the occupancy */
+	__u64 lost[ST_EV_TYPES];	/* events the full ring buffer refused */
+};
+
 /* A translation write whose new value lands after the tracepoint. */
 enum st_pending_type {
 	ST_PENDING_NONE,
@@ -135,8 +143,6 @@ enum st_vm_state {
 	ST_VM_LIVE,
 };
 
-#define ST_CMDLINE_MAX	256
-#define ST_COMM_MAX	16
 
 /* Identity and bookkeeping of one VM slot (non per-CPU). */
 struct st_vm_info {

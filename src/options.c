@@ -18,6 +18,9 @@ static const char doc[] =
 "USAGE: shadowtrace [OPTION...]            trace all VMs until Ctrl-C\n"
 "       shadowtrace demo [OPTION...]       built-in micro-guest vs ground truth\n"
 "       shadowtrace decode 0xVALUE         decode one shadowed_translation value\n"
+"       shadowtrace record -o FILE [OPTION...]  trace, and record every event\n"
+"       shadowtrace report FILE [--json] [--prom-file PATH]  a recording's figures\n"
+"       shadowtrace diff A B [--json]      what changed between two recordings\n"
 "\n"
 "EXAMPLES:\n"
 "    shadowtrace -i 5                 # a per-VM report every 5 seconds\n"
@@ -25,15 +28,18 @@ static const char doc[] =
 "    shadowtrace -c 'qemu-system-x86_64 ...'  # trace while the command runs\n"
 "    shadowtrace --prom-file /var/lib/prometheus/node-exporter/shadowtrace.prom -i 15\n"
 "    shadowtrace demo --scenario sync-flip -n 512 --vms 4\n"
+"    shadowtrace record -o before.strec -d 600; shadowtrace diff before.strec after.strec\n"
 "\n"
 "Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 unsupported environment\n"
 "(root, BPF, BTF, KVM or its cache missing), 4 demo figures differ from the\n"
-"ground truth, 5 the -c command failed.";
+"ground truth, 5 the -c command failed, 6 a recording is unreadable or cut\n"
+"short (report prints the figures up to its last complete block).\n"
+"diff: 0 no change beyond --threshold, 1 changes, 2 bad usage, 6 as above.";
 
 enum {
 	OPT_MAX_VMS = 256, OPT_MAX_PAGES, OPT_MAX_SLOTS, OPT_SCENARIO, OPT_VMS,
 	OPT_PROM_FILE, OPT_PROM_KEEP, OPT_LISTEN, OPT_LISTEN_PUBLIC, OPT_FLOOR, OPT_ATTACH,
-	OPT_LIST_PROBES, OPT_SKIP_PROBE,
+	OPT_LIST_PROBES, OPT_SKIP_PROBE, OPT_RING_MB, OPT_THRESHOLD, OPT_TIMING,
 };
 
 static const struct argp_option opts[] = {
@@ -61,11 +67,23 @@ static const struct argp_option opts[] = {
 	  "Slots with over 254 access changes in one lifetime, counted exactly (64-4194304, default 4096)", 1 },
 	{ "bench-floor", OPT_FLOOR, NULL, 0,
 	  "Benchmark floor: attach to the same hooks, account nothing", 1 },
+	{ "output", 'o', "FILE", 0, "record: write the recording to FILE", 3 },
+	{ "ring-mb", OPT_RING_MB, "MIB", 0,
+	  "record: events ring buffer size (1-1024, a power of two, default 16)", 3 },
+	{ "threshold", OPT_THRESHOLD, "PCT", 0,
+	  "diff: changes up to PCT percent are not differences (0-1000, default 0)", 3 },
+	{ "timing", OPT_TIMING, NULL, 0,
+	  "diff: change-interval histogram buckets count as differences too", 3 },
 	{ "scenario", OPT_SCENARIO, "NAME", 0,
 	  "demo: one scenario (fault-churn sync-flip remap hugepage-dirtylog prefetch reuse)", 2 },
 	{ "n", 'n', "N", 0, "demo: pages per scenario (1-16384, default 256)", 2 },
 	{ "vms", OPT_VMS, "K", 0, "demo: VMs per scenario at once (1-64, default 1)", 2 },
 	{},
+};
+
+static const char *const command_names[] = {
+	[CMD_TRACE] = "tracing", [CMD_DEMO] = "demo", [CMD_DECODE] = "decode",
+	[CMD_RECORD] = "record", [CMD_REPORT] = "report", [CMD_DIFF] = "diff",
 };
 
 static uint32_t number(struct argp_state *st, const char *opt, const char *arg,
@@ -150,14 +168,30 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 		break;
 	}
 	case 'n': o->n = number(st, "-n", arg, 1, MG_MAX_N); break;
+	case 'o': o->output = arg; break;
+	case OPT_RING_MB:
+		o->ring_mb = number(st, "--ring-mb", arg, 1, 1024);
+		if (o->ring_mb & (o->ring_mb - 1))
+			argp_failure(st, ST_EXIT_USAGE, 0, "--ring-mb %s: must be a power of two", arg);
+		break;
+	case OPT_THRESHOLD: o->threshold_pct = number(st, "--threshold", arg, 0, 1000); break;
+	case OPT_TIMING: o->gate_timing = true; break;
 	case OPT_VMS: o->vms = number(st, "--vms", arg, 1, MG_MAX_VMS); break;
 	case ARGP_KEY_ARG:
 		if (st->arg_num == 0 && !strcmp(arg, "demo"))
 			o->cmd = CMD_DEMO;
 		else if (st->arg_num == 0 && !strcmp(arg, "decode"))
 			o->cmd = CMD_DECODE;
+		else if (st->arg_num == 0 && !strcmp(arg, "record"))
+			o->cmd = CMD_RECORD;
+		else if (st->arg_num == 0 && !strcmp(arg, "report"))
+			o->cmd = CMD_REPORT;
+		else if (st->arg_num == 0 && !strcmp(arg, "diff"))
+			o->cmd = CMD_DIFF;
 		else if (st->arg_num == 1 && o->cmd == CMD_DECODE)
 			o->value = arg;
+		else if (o->nfiles < (o->cmd == CMD_DIFF ? 2u : o->cmd == CMD_REPORT ? 1u : 0u))
+			o->files[o->nfiles++] = arg;
 		else
 			argp_failure(st, ST_EXIT_USAGE, 0, "unexpected argument '%s'", arg);
 		break;
@@ -166,9 +200,28 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 			argp_failure(st, ST_EXIT_USAGE, 0, "decode needs a value, e.g. decode 0x1234007");
 		if (o->cmd == CMD_DEMO && o->command)
 			argp_failure(st, ST_EXIT_USAGE, 0, "demo runs its own guests; drop --command");
-		if ((o->prom_file || o->listen) && o->cmd != CMD_TRACE)
-			argp_failure(st, ST_EXIT_USAGE, 0, "--prom-file and --listen go with tracing, not %s",
-				     o->cmd == CMD_DEMO ? "demo" : "decode");
+		if (o->listen && o->cmd != CMD_TRACE)
+			argp_failure(st, ST_EXIT_USAGE, 0, "--listen goes with tracing, not %s",
+				     command_names[o->cmd]);
+		if (o->prom_file && o->cmd != CMD_TRACE && o->cmd != CMD_REPORT)
+			argp_failure(st, ST_EXIT_USAGE, 0, "--prom-file goes with tracing or report, not %s",
+				     command_names[o->cmd]);
+		if (o->cmd == CMD_RECORD && !o->output)
+			argp_failure(st, ST_EXIT_USAGE, 0, "record needs -o FILE");
+		if ((o->output || o->ring_mb) && o->cmd != CMD_RECORD)
+			argp_failure(st, ST_EXIT_USAGE, 0, "-o and --ring-mb are record options");
+		if ((o->cmd == CMD_REPORT || o->cmd == CMD_DIFF) &&
+		    (o->lim.target_pid || o->interval_s || o->duration_s || o->command))
+			argp_failure(st, ST_EXIT_USAGE, 0, "-p, -i, -d and -c go with tracing, not %s",
+				     command_names[o->cmd]);
+		if (o->cmd == CMD_REPORT && o->nfiles != 1)
+			argp_failure(st, ST_EXIT_USAGE, 0, "report needs one recording file");
+		if (o->cmd == CMD_DIFF && o->nfiles != 2)
+			argp_failure(st, ST_EXIT_USAGE, 0, "diff needs two recording files");
+		if ((o->threshold_pct || o->gate_timing) && o->cmd != CMD_DIFF)
+			argp_failure(st, ST_EXIT_USAGE, 0, "--threshold and --timing are diff options");
+		if (o->cmd == CMD_RECORD)
+			o->lim.ring_bytes = (o->ring_mb ? o->ring_mb : 16) << 20;
 		if (o->scenario >= 0 && o->cmd != CMD_DEMO)
 			argp_failure(st, ST_EXIT_USAGE, 0, "--scenario is a demo option");
 		if (o->cmd == CMD_DEMO && o->scenario >= 0) {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include "tracer.h"
 
-enum st_command { CMD_TRACE, CMD_DEMO, CMD_DECODE };
+enum st_command { CMD_TRACE, CMD_DEMO, CMD_DECODE, CMD_RECORD, CMD_REPORT, CMD_DIFF };
 
 struct st_options {
 	enum st_command cmd;
@@ -28,6 +28,13 @@ struct st_options {
 	uint32_t n, vms;
 	/* decode */
 	const char *value;
+	/* record, report, diff */
+	const char *output;		/* record -o FILE */
+	uint32_t ring_mb;		/* record: events ring buffer, MiB */
+	const char *files[2];		/* report FILE, diff A B */
+	unsigned int nfiles;
+	uint32_t threshold_pct;		/* diff: a change up to this is no change */
+	bool gate_timing;		/* diff: change-interval buckets count too */
 };
 
 /* Returns 0, or an ST_EXIT_* status after printing one line. */

@@ -58,9 +58,13 @@ int session_start(struct session *s, const struct st_options *o)
 
 void session_refresh(struct session *s)
 {
+	struct st_drops d;
+
 	if (vm_table_refresh(&s->table, s->tracer))
 		fprintf(stderr, "shadowtrace: cannot read BPF maps\n");
-	tracer_drops(s->tracer, s->rep.drops, s->rep.usage);
+	tracer_drops(s->tracer, &d);
+	memcpy(s->rep.drops, d.n, sizeof(s->rep.drops));
+	memcpy(s->rep.usage, d.usage, sizeof(s->rep.usage));
 	s->rep.vm_slots_used = 0;
 	for (unsigned int i = 0; i < s->table.n; i++)
 		s->rep.vm_slots_used += !s->table.vms[i].released;

@@ -33,6 +33,10 @@ int main(int argc, char **argv)
 		return st_demo(&o);
 	case CMD_DECODE:
 		return st_decode(&o);
+	case CMD_REPORT:
+		return st_report(&o);
+	case CMD_DIFF:
+		return st_diff(&o);
 	default:
 		return st_trace(&o);
 	}

@@ -12,6 +12,7 @@
 #include "http.h"
 #include "prom.h"
 #include "prom_file.h"
+#include "recorder.h"
 #include "session.h"
 #include "trace.h"
 
@@ -22,6 +23,8 @@ struct tracing {
 	const struct st_options *o;
 	struct out_file prom;
 	struct http http;
+	struct recorder rec;
+	bool recording;
 	double keep_s;
 };
 
@@ -163,10 +166,20 @@ int st_trace(const struct st_options *o)
 		http_close(&x.http);
 		return r;
 	}
+	if (o->output) {
+		if (recorder_start(&x.rec, o->output, &x.s, wall_now())) {
+			recorder_close(&x.rec);
+			session_end(&x.s);
+			return ST_EXIT_RUNTIME;
+		}
+		x.recording = true;
+	}
 	if (o->command) {
 		child = spawn_shell(o->command);
 		if (child < 0) {
 			fprintf(stderr, "shadowtrace: fork: %s\n", strerror(errno));
+			if (x.recording)
+				recorder_close(&x.rec);
 			session_end(&x.s);
 			http_close(&x.http);
 			return ST_EXIT_RUNTIME;
@@ -181,7 +194,8 @@ int st_trace(const struct st_options *o)
 	next = x.s.start + every;
 	next_housekeeping = x.s.start + HOUSEKEEPING_S;
 	while (!st_stop_signal) {
-		struct pollfd pfd = { .fd = x.http.fd, .events = POLLIN };
+		struct pollfd pfd[2] = { { .fd = x.http.fd, .events = POLLIN },
+					 { .fd = x.recording ? recorder_fd(&x.rec) : -1, .events = POLLIN } };
 
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			child_done = true;
@@ -201,8 +215,11 @@ int st_trace(const struct st_options *o)
 			tick(&x);
 			next += every;
 		}
-		if (poll(&pfd, x.http.fd >= 0 ? 1 : 0, 50) > 0)
+		/* the events ring is drained on this 50 ms beat, or when half full */
+		if (poll(pfd, 2, 50) > 0 && (pfd[0].revents & POLLIN))
 			serve_http(&x);
+		if (x.recording)
+			recorder_poll(&x.rec);
 	}
 	if (child > 0 && !child_done)
 		status = reap(child);
@@ -210,6 +227,10 @@ int st_trace(const struct st_options *o)
 	session_refresh(&x.s);
 	session_report(&x.s, o, true);
 	export_err = export_prom(&x);
+	if (x.recording) {
+		export_err |= recorder_finish(&x.rec, &x.s);
+		recorder_close(&x.rec);
+	}
 	vm_table_release_exited(&x.s.table, x.s.tracer, st_now());
 	session_end(&x.s);
 	http_close(&x.http);

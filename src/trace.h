@@ -7,5 +7,9 @@
 int st_trace(const struct st_options *o);
 int st_demo(const struct st_options *o);
 int st_decode(const struct st_options *o);
+/* report FILE: a recording's figures, as the live tracer printed them */
+int st_report(const struct st_options *o);
+/* diff A B: what changed between two recordings */
+int st_diff(const struct st_options *o);
 
 #endif

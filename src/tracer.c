@@ -162,6 +162,11 @@ static void size_maps(struct shadowtrace_bpf *skel, const struct tracer_limits *
 	skel->rodata->targ_tgid = lim->target_pid;
 	skel->rodata->adopt_limit = lim->max_shadow_pages;
 	skel->rodata->floor_only = lim->floor_only;
+	if (lim->ring_bytes) {
+		bpf_map__set_max_entries(skel->maps.events, lim->ring_bytes);
+		skel->rodata->ring_bytes = lim->ring_bytes;
+		skel->rodata->recording = true;
+	}
 }
 
 /*
@@ -294,6 +299,11 @@ bool tracer_cache_has_access(const struct tracer *t)
 	return t->plan.cache_has_access;
 }
 
+int tracer_events_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.events);
+}
+
 int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *), void *arg)
 {
 	int info_fd = bpf_map__fd(t->skel->maps.vms);
@@ -339,22 +349,23 @@ void tracer_release_vm(struct tracer *t, uint32_t slot, uint64_t kvm)
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.vms), &slot, &zero_info, BPF_ANY);
 }
 
-void tracer_drops(struct tracer *t, uint64_t out[ST_DROPS], int64_t usage[ST_USAGES])
+void tracer_drops(struct tracer *t, struct st_drops *sum)
 {
-	struct { uint64_t n[ST_DROPS]; int64_t usage[ST_USAGES]; } *percpu;
+	struct st_drops *percpu;
 	uint32_t zero = 0;
 
-	memset(out, 0, sizeof(uint64_t) * ST_DROPS);
-	memset(usage, 0, sizeof(int64_t) * ST_USAGES);
+	memset(sum, 0, sizeof(*sum));
 	percpu = calloc((size_t)t->ncpus, sizeof(*percpu));
 	if (!percpu)
 		return;
 	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.drops), &zero, percpu))
 		for (int cpu = 0; cpu < t->ncpus; cpu++) {
 			for (int i = 0; i < ST_DROPS; i++)
-				out[i] += percpu[cpu].n[i];
+				sum->n[i] += percpu[cpu].n[i];
 			for (int i = 0; i < ST_USAGES; i++)
-				usage[i] += percpu[cpu].usage[i];
+				sum->usage[i] += percpu[cpu].usage[i];
+			for (int i = 0; i < ST_EV_TYPES; i++)
+				sum->lost[i] += percpu[cpu].lost[i];
 		}
 	free(percpu);
 }

@@ -15,6 +15,7 @@ struct tracer_limits {
 	uint32_t max_churn_slots;
 	uint32_t target_pid;	/* 0: every VM */
 	bool floor_only;	/* benchmark floor: programs attached, doing nothing */
+	uint32_t ring_bytes;	/* > 0: emit events for a recording, ring of this size */
 	enum probe_request attach;
 	const char *skip_probes[PROBE_SKIP_MAX];
 };
@@ -40,6 +41,8 @@ struct tracer;
 #define ST_EXIT_ENV		3	/* no root/BPF/BTF/KVM/cache */
 #define ST_EXIT_MISMATCH	4	/* demo: observed != ground truth */
 #define ST_EXIT_CMD		5	/* -c command failed */
+#define ST_EXIT_RECORDING	6	/* a recording unreadable or cut short */
+#define ST_EXIT_DIFFERENT	1	/* diff: the recordings differ */
 
 /*
  * Checks the environment, loads and attaches. On failure returns NULL, sets
@@ -53,12 +56,14 @@ bool tracer_cache_has_access(const struct tracer *t);
 /* --list-probes: the per-hook choice on this kernel, printed to @out. */
 int tracer_list_probes(const struct tracer_limits *lim, const char *kernel, FILE *out);
 
+/* The events ring buffer (when recording). */
+int tracer_events_fd(const struct tracer *t);
 /* Calls @fn for every occupied VM slot. */
 int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *), void *arg);
 /* Forgets a dead VM's slot so that BPF can reuse it. */
 void tracer_release_vm(struct tracer *t, uint32_t slot, uint64_t kvm);
 /* Drop counters, and occupancy of the bounded maps. */
-void tracer_drops(struct tracer *t, uint64_t out[ST_DROPS], int64_t usage[ST_USAGES]);
+void tracer_drops(struct tracer *t, struct st_drops *sum);
 /* Capacity of the bounded maps, for reports next to their occupancy. */
 const struct tracer_limits *tracer_limits(const struct tracer *t);
 /* Gives up every capability: attached programs and open maps need none. */

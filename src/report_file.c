@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/* shadowtrace report FILE: a recording replayed into the live reports. */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "prom.h"
+#include "prom_file.h"
+#include "replay.h"
+#include "trace.h"
+
+static int write_prom(const char *path, const struct report_ctx *rep, const struct vm_table *t,
+		      double wall)
+{
+	struct out_file out;
+	const char *why = out_file_init(&out, path);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (why) {
+		fprintf(stderr, "shadowtrace: --prom-file '%s': %s\n", path, why);
+		return ST_EXIT_USAGE;
+	}
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return ST_EXIT_RUNTIME;
+	prom_render(f, rep, t, wall);
+	fclose(f);
+	r = out_file_replace(&out, buf, len);
+	free(buf);
+	return r ? ST_EXIT_RUNTIME : ST_EXIT_OK;
+}
+
+int st_report(const struct st_options *o)
+{
+	struct replay *rp = calloc(1, sizeof(*rp));
+	struct report_ctx rep = { 0 };
+	struct vm_table t = { 0 };
+	enum replay_status st;
+	int status;
+
+	if (!rp)
+		return ST_EXIT_RUNTIME;
+	st = replay_path(rp, o->files[0]);
+	if (st == REPLAY_UNREADABLE) {
+		replay_free(rp);
+		free(rp);
+		return ST_EXIT_RECORDING;
+	}
+	if (replay_table(rp, &t, &rep)) {
+		status = ST_EXIT_RUNTIME;
+		goto out;
+	}
+	if (o->json)
+		report_json(stdout, &rep, &t);
+	else
+		report_text(stdout, &rep, &t);
+	status = st == REPLAY_COMPLETE ? ST_EXIT_OK : ST_EXIT_RECORDING;
+	if (o->prom_file) {
+		/* samples stamped with the recording's end, not with now */
+		double wall = (double)rp->h.start_wall_ns / 1e9 + rep.elapsed_s;
+		int r = write_prom(o->prom_file, &rep, &t, wall);
+
+		if (r)
+			status = r;
+	}
+out:
+	free(t.vms);
+	replay_free(rp);
+	free(rp);
+	return status;
+}
