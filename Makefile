@@ -45,7 +45,7 @@ APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 HEADERS   := $(wildcard include/*.h src/*.h tools/microguest/*.h) bpf/account.bpf.h
 
-.PHONY: all clean test deps binaries demo bench static test-stock-kernel
+.PHONY: all clean test deps binaries demo bench static test-stock-kernel fuzz
 all: deps $(ST_BIN) $(MG_BIN)
 binaries: $(ST_BIN) $(MG_BIN) $(OUTPUT)/unit_tests
 
@@ -112,6 +112,22 @@ $(OUTPUT)/unit_tests: tests/unit_tests.c $(LIB_OBJS) $(MG_OBJS) $(HEADERS)
 	@echo "  LINK     $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) tests/unit_tests.c $(LIB_OBJS) $(MG_OBJS) -lz -o $@
 
+# libFuzzer on the recording reader + replay (seeds: real recordings)
+FUZZ_BIN     := .output-fuzz/fuzz_recording
+FUZZ_SECONDS ?= 600
+FUZZ_SRCS    := tests/fuzz/fuzz_recording.c src/recfile.c src/replay.c src/u64map.c \
+		src/report_json.c src/report_text.c src/figures_json.c src/json.c src/hist.c src/names.c
+$(FUZZ_BIN): $(FUZZ_SRCS) $(HEADERS) | deps
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ     $@"
+	@$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		$(WARN) -std=gnu11 -DST_VERSION=\"$(VERSION)\" -Iinclude -Isrc $(FUZZ_SRCS) -lz -o $@
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p .output-fuzz/corpus && cp -n tests/fuzz/seeds/* .output-fuzz/corpus/
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+		-print_final_stats=1 .output-fuzz/corpus
+
 # README's test command. Ends with "N passed, N failed, N skipped".
 ifeq ($(TEST_SANITIZE),1)
 TEST_OUT  := .output-san
@@ -126,9 +142,10 @@ endif
 test: deps
 	@$(MAKE) --no-print-directory SANITIZE=0 all static
 	@$(MAKE) --no-print-directory SANITIZE=$(TEST_SANITIZE) binaries
-	@ST_BIN=$(if $(filter 1,$(TEST_SANITIZE)),$(TEST_OUT)/shadowtrace,./shadowtrace) \
+	@$(MAKE) --no-print-directory SANITIZE=0 $(FUZZ_BIN)
+	@FUZZ_BIN=$(FUZZ_BIN) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} ST_BIN=$(if $(filter 1,$(TEST_SANITIZE)),$(TEST_OUT)/shadowtrace,./shadowtrace) \
 	 MG_BIN=$(if $(filter 1,$(TEST_SANITIZE)),$(TEST_OUT)/microguest,tools/microguest/microguest) \
 	 UNIT_BIN=$(TEST_OUT)/unit_tests RELEASE_BIN=./shadowtrace tests/run.sh
 
 clean:
-	rm -rf .output .output-san shadowtrace tools/microguest/microguest
+	rm -rf .output .output-san .output-fuzz shadowtrace tools/microguest/microguest

@@ -24,13 +24,17 @@
  *            u32 CRC-32 of the raw bytes, then the zlib stream.
  *            The raw bytes are whole records, each: u8 type, u8 flags,
  *            u16 length of the whole record, then its fields:
- *              ST_EV_VM:     u16 vm slot, u32 pid, u64 kvm, str name
- *              the others:   struct st_event below, as it is
- *   trailer  one last block whose single record is ST_REC_TRAILER:
- *            u64 end monotonic ns, u64 events written, u64 drops[ST_DROPS],
+ *              ST_EV_VM:     u16 vm slot, u16 name length (< 64), u32 pid,
+ *                            u64 kvm, the name's bytes (the VM's name as
+ *                            the live report shows it)
+ *              the others:   struct st_event below, as it is (40 bytes)
+ *   trailer  one last block whose single record is ST_REC_TRAILER, its
+ *            length field 0 (it is the rest of the block):
+ *            u64 end monotonic ns, u64 records written, u64 drops[ST_DROPS],
  *            u64 lost[ST_EV_TYPES] (ring buffer full, per event type),
  *            u32 VM count, then per VM (in ST_EV_VM order): u8 alive,
  *            u8 pending write, u32 pid.
+ *   Blocks are written when 1 MiB is gathered and at least every second.
  *
  * A file cut short (crash, full disk) is read up to its last complete
  * block; no trailer means the run did not end cleanly, and the reader says

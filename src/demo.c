@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "names.h"
 #include "compare.h"
 #include "figures_json.h"
 #include "microguest.h"

@@ -14,6 +14,7 @@ extern const char *const st_sp_event_names[ST_SP_EVENTS];
 extern const char *const st_split_names[ST_SPLITS];
 extern const char *const st_hist_names[ST_HISTS];
 extern const char *const st_hist_units[ST_HISTS];
+extern const char *const st_drop_names[ST_DROPS];
 
 /* KVM's access in "wux" letters, '-' for a missing right: 5 -> "-ux". */
 const char *st_access_letters(uint32_t access);

@@ -191,7 +191,8 @@ static int event(struct replay *rp, const struct st_event *e)
 		rp->last_tick = e->time;
 	switch (e->type) {
 	case ST_EV_PAGE_START:
-		if (!(s = page_start(rp, e->spt)))
+		/* KVM's levels are 1..5; the direct-gfn check shifts by them */
+		if (e->b < 1 || e->b > ST_LEVELS || !(s = page_start(rp, e->spt)))
 			return -1;
 		account_page_start(&v, s, e->spt, e->a, (uint32_t)e->b, e->flags, e->time);
 		return 0;
@@ -280,7 +281,7 @@ bad:
 	return -1;
 }
 
-enum replay_status replay_file(struct replay *rp, FILE *f, const char *name)
+enum replay_status replay_file(struct replay *rp, FILE *f, const char *name, uint32_t max_pages)
 {
 	struct rec_reader r;
 	const uint8_t *data;
@@ -297,7 +298,8 @@ enum replay_status replay_file(struct replay *rp, FILE *f, const char *name)
 	}
 	rp->h = r.h;
 	rp->vms = calloc(VM_TABLE_MAX, sizeof(*rp->vms));
-	u64map_init(&rp->pages, r.h.max_shadow_pages);
+	u64map_init(&rp->pages, max_pages && max_pages < r.h.max_shadow_pages ? max_pages :
+				r.h.max_shadow_pages);
 	u64map_init(&rp->churn_table, r.h.max_churn_slots);
 	if (!rp->vms) {
 		snprintf(rp->err, sizeof(rp->err), "out of memory");
@@ -390,7 +392,7 @@ enum replay_status replay_path(struct replay *rp, const char *path)
 		fprintf(stderr, "shadowtrace: cannot open %s: %s\n", path, strerror(errno));
 		return REPLAY_UNREADABLE;
 	}
-	st = replay_file(rp, f, path);
+	st = replay_file(rp, f, path, 0);
 	fclose(f);
 	if (st == REPLAY_UNREADABLE) {
 		fprintf(stderr, "shadowtrace: %s: %s\n", path, rp->err);

@@ -49,8 +49,12 @@ enum replay_status {
 	REPLAY_UNREADABLE,		/* no figures: not a recording, bad header */
 };
 
-/* Replays @f (@name for messages). Call replay_free() whatever it returns. */
-enum replay_status replay_file(struct replay *rp, FILE *f, const char *name);
+/*
+ * Replays @f (@name for messages). Call replay_free() whatever it returns.
+ * @max_pages: shadow pages held at once, 0: as many as the header's limit
+ * (the recorder's --max-shadow-pages; a fuzzer asks for fewer).
+ */
+enum replay_status replay_file(struct replay *rp, FILE *f, const char *name, uint32_t max_pages);
 void replay_free(struct replay *rp);
 /*
  * replay_file() of the file at @path, its problems told on stderr in one

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <time.h>
 
+#include "names.h"
 #include "figures_json.h"
 #include "report.h"
 

@@ -18,17 +18,6 @@
 #include "vm_name.h"
 #include "shadowtrace.skel.h"
 
-const char *const st_drop_names[ST_DROPS] = {
-	[ST_DROP_SP_MAP_FULL] = "shadow_page_map_full",
-	[ST_DROP_VM_MAP_FULL] = "vm_map_full",
-	[ST_DROP_SLOT_MAP_FULL] = "churn_slot_map_full",
-	[ST_DROP_UNKNOWN_SP] = "unknown_shadow_page",
-	[ST_DROP_UNKNOWN_VM] = "unknown_vm",
-	[ST_DROP_READ_FAULT] = "kernel_read_fault",
-	[ST_DROP_ADOPT_TRUNCATED] = "adopt_walk_truncated",
-	[ST_DROP_RINGBUF_FULL] = "ringbuf_full",
-};
-
 #define MAX_PROBE_LINKS 8
 
 struct tracer {

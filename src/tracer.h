@@ -72,6 +72,5 @@ int st_drop_privileges(void);
 void tracer_detach(struct tracer *t);
 void tracer_stop(struct tracer *t);
 
-extern const char *const st_drop_names[ST_DROPS];
 
 #endif

@@ -3,8 +3,9 @@
 # ground truth. Ends with one line "N passed, N failed, N skipped".
 #
 # Environment: ST_BIN, MG_BIN, UNIT_BIN (the binaries under test),
-# RELEASE_BIN (the release build, for one demo run), TESTS (a regex to run
-# only matching tests).
+# RELEASE_BIN (the release build, for one demo run), FUZZ_BIN and
+# FUZZ_SECONDS (the recording parser's fuzzer, run briefly), TESTS (a regex
+# to run only matching tests).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -41,6 +42,7 @@ fi
 . tests/live_tests.sh
 . tests/prom_tests.sh
 . tests/reliability_tests.sh
+. tests/record_tests.sh
 
 live_reason=$(why_no_live)
 for t in $(declare -F | awk '{print $3}' | grep -E '^(cli|live)_' ); do

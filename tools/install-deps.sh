@@ -32,6 +32,9 @@ need /usr/include/linux/kvm.h linux-libc-dev
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a >/dev/null 2>&1 ||
 	dpkg -s libasan8 >/dev/null 2>&1 || pkgs="$pkgs libasan8"
 dpkg -s libubsan1 >/dev/null 2>&1 || pkgs="$pkgs libubsan1"
+# libFuzzer (make fuzz, and the short fuzz run of make test)
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+	pkgs="$pkgs libclang-rt-dev"
 [ -z "$pkgs" ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: missing:$pkgs; run as root (sudo make deps)" >&2

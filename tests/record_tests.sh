@@ -1,0 +1,152 @@
+# Recordings: record, report, diff, damaged files (sourced by tests/run.sh).
+
+# A live report and the report of its recording: the same, timestamps aside.
+same_report() {
+	local live=$1 rec=$2 filter='del(.timestamp, .elapsed_s, .bpf_maps)'
+	diff <(jq -S "$filter" "$live") <(jq -S "$filter" "$rec") | head -40
+	[[ -z $(diff <(jq -S "$filter" "$live") <(jq -S "$filter" "$rec")) ]]
+}
+
+# Every scenario, two VMs each: replay == live run == ground truth.
+live_record_report_equals_live() {
+	local s
+	for s in fault-churn sync-flip remap hugepage-dirtylog prefetch reuse; do
+		timeout 120 "$ST_BIN" record -o "$TMP/$s.strec" --json \
+			-c "$MG_BIN -name guest=$s --vms 2 $s 128" >"$TMP/live-$s.json" 2>"$TMP/err"
+		[[ ! -e $TMP/$s.strec.partial ]]
+		"$ST_BIN" report "$TMP/$s.strec" --json >"$TMP/rep-$s.json"
+		same_report "$TMP/live-$s.json" "$TMP/rep-$s.json" || { echo "$s: replay differs"; return 1; }
+		expect_vm "$s-1" "$s" 128 "$TMP/rep-$s.json"
+		expect_vm "$s-2" "$s" 128 "$TMP/rep-$s.json"
+		expect_no_drops "$TMP/rep-$s.json"
+		grep -q "recorded [0-9]* events to $TMP/$s.strec" "$TMP/err"
+	done
+	# the text report and a Prometheus textfile come from a recording too
+	"$ST_BIN" report "$TMP/sync-flip.strec" | grep -q 'sync-flip-1'
+	"$ST_BIN" report "$TMP/sync-flip.strec" --prom-file "$TMP/r.prom" >/dev/null
+	promtool check metrics <"$TMP/r.prom"
+	grep -q '^shadowtrace_translation_writes_total{.*vm="sync-flip-1".*origin="sync".*} 128$' "$TMP/r.prom"
+}
+
+# fault-churn vs sync-flip: exactly sync-flip's transitions appear.
+live_diff_fault_churn_vs_sync_flip() {
+	local n=64
+	"$ST_BIN" record -o "$TMP/a.strec" -c "$MG_BIN -name guest=g fault-churn $n" >/dev/null 2>&1
+	"$ST_BIN" record -o "$TMP/b.strec" -c "$MG_BIN -name guest=g sync-flip $n" >/dev/null 2>&1
+	local rc=0
+	"$ST_BIN" diff "$TMP/a.strec" "$TMP/b.strec" --json >"$TMP/d.json" || rc=$?
+	[[ $rc == 1 ]] || { echo "diff exited $rc, want 1"; return 1; }
+	# the VM matched by name; its changed transitions, from the ground truths
+	local got want
+	# shellcheck disable=SC2016
+	got=$(jq -c '[.scopes[] | select(.scope == "VM g") | .changes[]
+		| select(.figure | startswith("access_changes.")) | {figure, a, b}] | sort_by(.figure)' "$TMP/d.json")
+	want='[{"figure":"access_changes.fault.-ux->wux","a":64,"b":65},{"figure":"access_changes.sync.wux->-ux","a":0,"b":64}]'
+	[[ $got == "$want" ]] || { echo "transitions: $got"; return 1; }
+	# most significant first: the appearing sync transition leads
+	jq -e '.scopes[0].scope == "all VMs" and .scopes[0].changes[0].a == 0' "$TMP/d.json" >/dev/null
+	# a recording against itself: no difference, exit 0
+	"$ST_BIN" diff "$TMP/a.strec" "$TMP/a.strec" | grep -q '^0 differences'
+	# a threshold hides small relative changes: only new/gone and big ones gate
+	"$ST_BIN" diff "$TMP/a.strec" "$TMP/b.strec" --threshold 50 --json >"$TMP/t.json" || true
+	jq -e '[.scopes[0].changes[] | select(.counts) | .figure] | index("access_changes.fault.-ux->wux") == null' \
+		"$TMP/t.json" >/dev/null
+}
+
+# A recording cut mid-block reads to its last complete block, exit 6.
+live_record_truncated_readable() {
+	"$ST_BIN" record -o "$TMP/r.strec" -c "$MG_BIN -name guest=t --passes 40 reuse 512" >/dev/null 2>&1
+	local size blocks
+	size=$(stat -c %s "$TMP/r.strec")
+	blocks=$("$ST_BIN" report "$TMP/r.strec" --json | jq '.vms[0].translation_writes.fault')
+	# the trailer block gone: figures complete, but the end is unknown
+	head -c $((size - 40)) "$TMP/r.strec" >"$TMP/cut.strec"
+	expect_status 6 "$ST_BIN" report "$TMP/cut.strec" --json
+	"$ST_BIN" report "$TMP/cut.strec" --json 2>"$TMP/err" >"$TMP/cut.json" || true
+	grep -q 'figures up to the last complete block' "$TMP/err"
+	[[ $(wc -l <"$TMP/err") == 1 ]]
+	[[ $(jq '.vms[0].translation_writes.fault' "$TMP/cut.json") -le $blocks ]]
+	# cut in the middle: fewer figures, still a report
+	head -c $((size / 2)) "$TMP/r.strec" >"$TMP/half.strec"
+	"$ST_BIN" report "$TMP/half.strec" --json >"$TMP/half.json" 2>/dev/null || true
+	jq -e '.final == true' "$TMP/half.json" >/dev/null
+}
+
+# Damaged files: one line, exit 6, no crash (the fuzzer tries many more).
+cli_report_bad_files() {
+	: >"$TMP/empty.strec"
+	expect_one_line_error 6 "not a shadowtrace recording" "$ST_BIN" report "$TMP/empty.strec"
+	printf 'hello world, not a recording at all' >"$TMP/text.strec"
+	expect_one_line_error 6 "not a shadowtrace recording" "$ST_BIN" report "$TMP/text.strec"
+	printf 'SHTRACE\n\x02\x00\x00\x00\x40\x00\x00\x00' >"$TMP/v2.strec"
+	expect_one_line_error 6 "format version 2" "$ST_BIN" report "$TMP/v2.strec"
+	printf 'SHTRACE\n\x01\x00\x00\x00\xff\xff\xff\x7f' >"$TMP/huge.strec"
+	expect_one_line_error 6 "header length .* out of range" "$ST_BIN" report "$TMP/huge.strec"
+	expect_one_line_error 6 "cannot open" "$ST_BIN" report "$TMP/missing.strec"
+	expect_one_line_error 6 "not a shadowtrace recording" "$ST_BIN" diff "$TMP/empty.strec" "$TMP/text.strec"
+	expect_one_line_error 2 "report needs one recording file" "$ST_BIN" report
+	expect_one_line_error 2 "diff needs two recording files" "$ST_BIN" diff "$TMP/empty.strec"
+	expect_one_line_error 2 "record needs -o FILE" "$ST_BIN" record -d 1
+	expect_one_line_error 2 "must be a power of two" "$ST_BIN" record -o "$TMP/x.strec" --ring-mb 3
+	expect_one_line_error 2 "go with tracing, not report" "$ST_BIN" report "$TMP/empty.strec" -d 5
+}
+
+# A corrupted block: the figures before it, exit 6, the block named.
+live_record_corrupt_block() {
+	"$ST_BIN" record -o "$TMP/r.strec" -c "$MG_BIN -name guest=c fault-churn 64" >/dev/null 2>&1
+	cp "$TMP/r.strec" "$TMP/bad.strec"
+	# the first block's compressed bytes start after the header (~80 bytes)
+	printf '\xff\xff\xff\xff' | dd of="$TMP/bad.strec" bs=1 seek=120 conv=notrunc 2>/dev/null
+	expect_one_line_error 6 "block 1 .* corrupt" "$ST_BIN" report "$TMP/bad.strec"
+}
+
+# The ring buffer full while the recorder is stopped: KVM never waits, the
+# lost events are counted per type, live figures stay exact, and the
+# recording says it undercounts.
+live_record_ring_overflow_counted() {
+	"$ST_BIN" record -o "$TMP/o.strec" --ring-mb 1 --json >"$TMP/live.json" 2>"$TMP/err" &
+	local st=$!
+	wait_ready "$TMP/err"
+	kill -STOP "$st"
+	"$MG_BIN" -name guest=over fault-churn 16384
+	kill -CONT "$st"
+	sleep 0.3
+	kill -INT "$st"
+	wait "$st"
+	expect_vm over fault-churn 16384 "$TMP/live.json"
+	local lost
+	lost=$(jq '.dropped.ringbuf_full' "$TMP/live.json")
+	[[ $lost -gt 0 ]] || { echo "nothing lost"; return 1; }
+	grep -q "; $lost lost (ring buffer full" "$TMP/err"
+	"$ST_BIN" report "$TMP/o.strec" --json >"$TMP/rep.json" 2>"$TMP/rerr"
+	[[ $(jq '.dropped.ringbuf_full' "$TMP/rep.json") == "$lost" ]]
+	grep -q "$lost events were lost while recording" "$TMP/rerr"
+	# what the replay missed is what was lost: fewer writes than live
+	[[ $(jq '.vms[0].translation_writes.fault' "$TMP/rep.json") -lt \
+	   $(jq '.vms[0].translation_writes.fault' "$TMP/live.json") ]]
+}
+
+# The recorder dies: FILE.partial stays, readable up to its last block.
+live_record_killed_partial_readable() {
+	"$ST_BIN" record -o "$TMP/k.strec" 2>"$TMP/err" >/dev/null &
+	local st=$!
+	wait_ready "$TMP/err"
+	"$MG_BIN" -name guest=k fault-churn 256
+	sleep 1.5	# a block is written at least every second
+	kill -KILL "$st"
+	wait "$st" 2>/dev/null || true
+	[[ ! -e $TMP/k.strec && -s $TMP/k.strec.partial ]]
+	"$ST_BIN" report "$TMP/k.strec.partial" --json >"$TMP/k.json" 2>"$TMP/kerr" || true
+	grep -q 'no trailer' "$TMP/kerr"
+	expect_vm k fault-churn 256 "$TMP/k.json"
+}
+
+# The format's own fuzzer, briefly (make fuzz runs it longer).
+cli_fuzz_recording_parser() {
+	[[ -x ${FUZZ_BIN:-} ]] || { echo "no fuzzer built (clang's libFuzzer)"; return 1; }
+	mkdir -p "$TMP/corpus"
+	cp tests/fuzz/seeds/* "$TMP/corpus/"
+	"$FUZZ_BIN" -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -max_len=65536 \
+		-print_final_stats=1 "$TMP/corpus" >"$TMP/fuzz.log" 2>&1 || { tail -30 "$TMP/fuzz.log"; return 1; }
+	grep -q 'Done [0-9]* runs' "$TMP/fuzz.log"
+}
