@@ -265,6 +265,8 @@ static __always_inline void end_sp(struct vm_ref *v, struct st_sp *s, __u64 spt)
 	struct end_sp_ctx x = { .c = v->c, .s = s, .spt = spt };
 
 	emit(v->slot, ST_EV_PAGE_END, 0, 0, spt, 0, 0, 0);
+	/* unrolled: Linux 6.1 rejects the loop clang makes of it otherwise */
+#pragma GCC unroll 8
 	for (__u32 w = 0; w < ST_SPTES_PER_PAGE / 64; w++) {
 		__u64 known = s->known[w], churned = s->churned[w] & known;
 		__u32 quiet = popcount64(known & ~churned);

@@ -41,17 +41,18 @@ static __always_inline __u32 write_origin(const struct st_sp *s, __u64 spte)
 	return spte & SPTE_ACCESSED ? ST_ORIGIN_FAULT : ST_ORIGIN_PREFETCH;
 }
 
+/* bytes, not words: adopt_one() holds one, and 6.1 allows 512 bytes of stack in all */
 struct sp_facts {
 	__u64 spt;
 	__u64 translations;
 	__u64 gfn;
-	__u32 level;
-	__u32 direct;
-	__u32 invalid;
-	__u32 unsync;
-	__u32 gpte4;		/* 32-bit guest page table (4-byte gptes) */
-	__u32 guest_mode;	/* shadows a nested guest's tables */
-	__u32 ad_disabled;	/* SPTEs without Accessed/Dirty bits */
+	__u8 level;
+	__u8 direct;
+	__u8 invalid;
+	__u8 unsync;
+	__u8 gpte4;		/* 32-bit guest page table (4-byte gptes) */
+	__u8 guest_mode;	/* shadows a nested guest's tables */
+	__u8 ad_disabled;	/* SPTEs without Accessed/Dirty bits */
 };
 
 /* Before Linux 5.19 the cache held only gfns (no access bits). */

@@ -301,7 +301,8 @@ int st_diff(const struct st_options *o)
 		goto out;
 	}
 	for (unsigned int i = 0; i < d.nscopes; i++)
-		qsort(d.scopes[i].m, d.scopes[i].n, sizeof(struct metric), by_significance);
+		if (d.scopes[i].n > 1)
+			qsort(d.scopes[i].m, d.scopes[i].n, sizeof(struct metric), by_significance);
 	if (o->json)
 		print_json(&d, o->files[0], a, ra == REPLAY_COMPLETE, o->files[1], b,
 			   rb == REPLAY_COMPLETE);

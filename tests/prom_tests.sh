@@ -108,7 +108,7 @@ cli_listen_refuses_public() {
 cli_prom_file_needs_prom_suffix() {
 	expect_one_line_error 2 "must name a \*.prom file" "$ST_BIN" --prom-file /tmp/x.txt -d 1
 	expect_one_line_error 2 "must name a \*.prom file" "$ST_BIN" --prom-file /tmp/dir/ -d 1
-	expect_one_line_error 2 "go with tracing, not demo" "$ST_BIN" demo --prom-file /tmp/x.prom
+	expect_one_line_error 2 "goes with tracing or report, not demo" "$ST_BIN" demo --prom-file /tmp/x.prom
 }
 
 # A missing directory: one message however many exports fail; tracing goes on.

@@ -6,6 +6,7 @@
 #   untraced    the workload alone
 #   floor       shadowtrace --bench-floor: the same BPF hooks, doing nothing
 #   tracepoint  shadowtrace, all metrics on
+#   record      shadowtrace record: the same, and every event to a file
 #   bpftrace    tools/bench/equivalent.bt: comparable per-VM counting
 #
 # Output: a table on stdout and JSON in $BENCH_OUT (default bench/results.json).
@@ -35,7 +36,7 @@ if pgrep -x bpftrace >/dev/null || pgrep -f '^[^ ]*shadowtrace( |$)' >/dev/null;
 	exit 1
 fi
 
-modes=(untraced floor tracepoint)
+modes=(untraced floor tracepoint record)
 if command -v bpftrace >/dev/null; then
 	# bpftrace's tracepoint probes need tracefs; mount it only for this run
 	if [[ ! -d /sys/kernel/tracing/events ]]; then
@@ -60,6 +61,8 @@ run_mode() {
 	untraced) ;;
 	floor) "$ST" --bench-floor >/dev/null 2>"$TMP/err" & tracer=$!; wait_line "$TMP/err" Tracing ;;
 	tracepoint) "$ST" --json >"$TMP/st.json" 2>"$TMP/err" & tracer=$!; wait_line "$TMP/err" Tracing ;;
+	record) "$ST" record -o "$TMP/rec.strec" --json >"$TMP/st.json" 2>"$TMP/err" & tracer=$!
+		wait_line "$TMP/err" Tracing ;;
 	bpftrace) bpftrace tools/bench/equivalent.bt >"$TMP/err" 2>&1 & tracer=$!
 		  wait_line "$TMP/err" Attaching; sleep 0.3 ;;
 	esac
@@ -68,8 +71,13 @@ run_mode() {
 		kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
 		tracer=""
 	fi
-	if [[ $mode == tracepoint ]]; then
+	if [[ $mode == tracepoint || $mode == record ]]; then
 		jq -r '[.dropped[]] | add' "$TMP/st.json" >>"$TMP/lost"
+	fi
+	if [[ $mode == record ]]; then	# events and bytes of the recording
+		echo "$(sed -n 's/.*recorded \([0-9]*\) events.*/\1/p' "$TMP/err") $(stat -c %s "$TMP/rec.strec")" \
+			>>"$TMP/recsize"
+		rm -f "$TMP/rec.strec"
 	fi
 	jq -r '"\(.guest_ns) \(.faults)"' <<<"$json"
 }
@@ -131,7 +139,10 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 	echo "faults per run: $faults"
 	echo "user-space CPU, 16 VMs, -i 1 --prom-file: ${cpu_pct}% of one core (VMs exported: $vms_seen)"
 	echo "BPF map memory (default limits): $((mem / 1024 / 1024)) MiB ($mem bytes)"
-	echo "events lost in tracepoint runs: $(awk '{s += $1} END {print s + 0}' "$TMP/lost")"
+	echo "events lost in tracepoint and record runs: $(awk '{s += $1} END {print s + 0}' "$TMP/lost")"
+	awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median |
+		awk -v ev="$(head -n1 "$TMP/recsize" | cut -d' ' -f1)" '{
+			printf "recording: %d events per run, %.2f MiB per million events (median)\n", ev, $1 / 1048576 }'
 	echo "per program (bpf_stats, includes its own ~20-40 ns of timing):"
 	jq -r --argjson f "$faults" '.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0) |
 		"  \(.name): \(.run_time_ns / .run_cnt | floor) ns/run, \(.run_cnt / $f * 1000 | floor / 1000) runs/fault"' "$TMP/progs.json"
@@ -152,6 +163,8 @@ mkdir -p "$(dirname "$OUT")"
 	done
 	echo "},\"userspace_cpu_pct_16vms\":$cpu_pct,\"bpf_map_bytes\":$mem,"
 	echo "\"events_lost\":$(awk '{s += $1} END {print s + 0}' "$TMP/lost"),"
+	echo "\"record_events_per_run\":$(head -n1 "$TMP/recsize" | cut -d' ' -f1),"
+	echo "\"record_bytes_per_million_events\":$(awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median),"
 	echo "\"programs\":$(jq -c '[.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0) |
 		{name, ns_per_run: (.run_time_ns / .run_cnt | floor), runs: .run_cnt}]' "$TMP/progs.json")}"
 } | jq . >"$OUT"

@@ -57,7 +57,22 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+svm -smp 1 -m 2048
 echo "lane: QEMU ran $(($(date +%s) - start)) s" >&2
 
 tr -d '\r' <"$WORK/console.log" | sed -n 's/.*\(LANE-NOTE\)/\1/p; /^LANE-BEGIN/,/^LANE-END/p' >"$WORK/result"
-grep -v '^LANE-FIGURES' "$WORK/result"
+grep -v '^LANE-FIGURES\|^LANE-RECORD' "$WORK/result"
+# a recording's report is the live report of its run (timestamps aside)
+grep '^LANE-RECORD' "$WORK/result" | while read -r _ kind name json; do
+	printf '%s\n' "$json" | jq -cS 'del(.timestamp, .elapsed_s, .bpf_maps)' >"$WORK/rec-$kind.$name" ||
+		echo "unparsable" >"$WORK/rec-$kind.$name"
+done
+for f in "$WORK"/rec-live.*; do
+	[[ -e $f ]] || continue
+	name=${f##*.}
+	if [[ -s $f ]] && cmp -s "$f" "$WORK/rec-replay.$name" && jq -e '.vms | length == 2' "$f" >/dev/null; then
+		echo "LANE-RESULT replay-equals-live-$name rc=0"
+	else
+		echo "LANE-RESULT replay-equals-live-$name rc=1"
+		diff "$f" "$WORK/rec-replay.$name" | head -5
+	fi
+done | tee -a "$WORK/result"
 # one meaning: every attach configuration observed the very same figures
 # (but the change intervals, which are timings)
 grep '^LANE-FIGURES' "$WORK/result" | while read -r _ name json; do
