@@ -28,18 +28,26 @@ static __always_inline __u64 wakeup_flag(void)
 	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
+/* Room for one event of @size, or NULL (not recording, or counted lost). */
+static __always_inline void *reserve(__u32 type, __u64 size)
+{
+	void *e;
+
+	if (!recording)
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, size, 0);
+	if (!e)
+		event_lost(type);
+	return e;
+}
+
 static __always_inline void emit(__u32 vm, __u32 type, __u32 flags, __u32 idx, __u64 spt,
 				 __u64 a, __u64 b, __u64 time)
 {
-	struct st_event *e;
+	struct st_event *e = reserve(type, sizeof(*e));
 
-	if (!recording)
+	if (!e)
 		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		event_lost(type);
-		return;
-	}
 	e->type = type;
 	e->flags = flags;
 	e->len = sizeof(*e);
@@ -55,15 +63,10 @@ static __always_inline void emit(__u32 vm, __u32 type, __u32 flags, __u32 idx, _
 /* A VM first seen, with the identity user space names it by. */
 static __always_inline void emit_vm(__u32 slot, const struct st_vm_info *info)
 {
-	struct st_event_vm *e;
+	struct st_event_vm *e = reserve(ST_EV_VM, sizeof(*e));
 
-	if (!recording)
+	if (!e)
 		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		event_lost(ST_EV_VM);
-		return;
-	}
 	e->type = ST_EV_VM;
 	e->flags = 0;
 	e->len = sizeof(*e);

@@ -41,3 +41,10 @@ const char *const st_drop_names[ST_DROPS] = {
 	[ST_DROP_ADOPT_TRUNCATED] = "adopt_walk_truncated",
 	[ST_DROP_RINGBUF_FULL] = "ringbuf_full",
 };
+
+const char *const st_event_names[ST_EV_TYPES] = {
+	[0] = "none", [ST_EV_VM] = "vm", [ST_EV_PAGE_START] = "page_start",
+	[ST_EV_PAGE_END] = "page_end", [ST_EV_PAGE_EVENT] = "page_event",
+	[ST_EV_WRITE] = "write", [ST_EV_DIRECT_WRITE] = "direct_write",
+	[ST_EV_SYNC_DROP] = "sync_drop", [ST_EV_SPLIT] = "split",
+};

@@ -15,6 +15,7 @@ extern const char *const st_split_names[ST_SPLITS];
 extern const char *const st_hist_names[ST_HISTS];
 extern const char *const st_hist_units[ST_HISTS];
 extern const char *const st_drop_names[ST_DROPS];
+extern const char *const st_event_names[ST_EV_TYPES];
 
 /* KVM's access in "wux" letters, '-' for a missing right: 5 -> "-ux". */
 const char *st_access_letters(uint32_t access);

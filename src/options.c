@@ -200,10 +200,10 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 			argp_failure(st, ST_EXIT_USAGE, 0, "decode needs a value, e.g. decode 0x1234007");
 		if (o->cmd == CMD_DEMO && o->command)
 			argp_failure(st, ST_EXIT_USAGE, 0, "demo runs its own guests; drop --command");
-		if (o->listen && o->cmd != CMD_TRACE)
+		if (o->listen && o->cmd != CMD_TRACE && o->cmd != CMD_RECORD)
 			argp_failure(st, ST_EXIT_USAGE, 0, "--listen goes with tracing, not %s",
 				     command_names[o->cmd]);
-		if (o->prom_file && o->cmd != CMD_TRACE && o->cmd != CMD_REPORT)
+		if (o->prom_file && o->cmd != CMD_TRACE && o->cmd != CMD_RECORD && o->cmd != CMD_REPORT)
 			argp_failure(st, ST_EXIT_USAGE, 0, "--prom-file goes with tracing or report, not %s",
 				     command_names[o->cmd]);
 		if (o->cmd == CMD_RECORD && !o->output)

@@ -340,7 +340,8 @@ void replay_free(struct replay *rp)
 	memset(rp, 0, sizeof(*rp));
 }
 
-int replay_table(const struct replay *rp, struct vm_table *t, struct report_ctx *rep)
+int replay_table(const struct replay *rp, struct vm_table *t, struct report_ctx *rep,
+		 struct rec_summary *sum)
 {
 	uint64_t end_ns;
 
@@ -378,6 +379,12 @@ int replay_table(const struct replay *rp, struct vm_table *t, struct report_ctx 
 	rep->limits.max_vms = rp->h.max_vms;
 	rep->limits.max_shadow_pages = rp->h.max_shadow_pages;
 	rep->limits.max_churn_slots = rp->h.max_churn_slots;
+	sum->complete = rp->complete && !rp->err[0];
+	sum->problem = rp->err;
+	sum->records = rp->records;
+	sum->inconsistent = rp->inconsistent;
+	memcpy(sum->lost, rp->t.lost, sizeof(sum->lost));
+	rep->recording = sum;
 	return 0;
 }
 

@@ -62,7 +62,11 @@ void replay_free(struct replay *rp);
  */
 enum replay_status replay_path(struct replay *rp, const char *path);
 
-/* The replayed VMs as a VM table and report context, for the reporters. */
-int replay_table(const struct replay *rp, struct vm_table *t, struct report_ctx *rep);
+/*
+ * The replayed VMs as a VM table and report context for the reporters;
+ * @sum (pointed to by @rep) says what the recording held.
+ */
+int replay_table(const struct replay *rp, struct vm_table *t, struct report_ctx *rep,
+		 struct rec_summary *sum);
 
 #endif

@@ -7,6 +7,15 @@
 #include <stdio.h>
 #include "vm_table.h"
 
+/* What a replayed recording held, besides the figures. */
+struct rec_summary {
+	bool complete;			/* read to its trailer */
+	const char *problem;		/* why not, if not */
+	uint64_t records;
+	uint64_t inconsistent;		/* events naming no known VM or page */
+	uint64_t lost[ST_EV_TYPES];	/* per event type, ring buffer full */
+};
+
 struct report_ctx {
 	const char *attach_mode;
 	const char *kernel;
@@ -18,6 +27,7 @@ struct report_ctx {
 	int64_t usage[ST_USAGES];	/* occupancy of the bounded maps */
 	uint32_t vm_slots_used;
 	struct tracer_limits limits;
+	const struct rec_summary *recording;	/* report FILE only */
 };
 
 void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t);

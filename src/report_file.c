@@ -37,6 +37,7 @@ int st_report(const struct st_options *o)
 {
 	struct replay *rp = calloc(1, sizeof(*rp));
 	struct report_ctx rep = { 0 };
+	struct rec_summary sum;
 	struct vm_table t = { 0 };
 	enum replay_status st;
 	int status;
@@ -49,7 +50,7 @@ int st_report(const struct st_options *o)
 		free(rp);
 		return ST_EXIT_RECORDING;
 	}
-	if (replay_table(rp, &t, &rep)) {
+	if (replay_table(rp, &t, &rep, &sum)) {
 		status = ST_EXIT_RUNTIME;
 		goto out;
 	}

@@ -48,6 +48,21 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 		json_u64(&j, st_drop_names[d], r->drops[d]);
 	json_u64(&j, "exited_vms_forgotten", r->vms_forgotten);
 	json_obj_end(&j);
+	if (r->recording) {
+		const struct rec_summary *rs = r->recording;
+
+		json_obj_begin(&j, "recording");
+		json_bool(&j, "complete", rs->complete);
+		if (!rs->complete)
+			json_str(&j, "problem", rs->problem);
+		json_u64(&j, "records", rs->records);
+		json_u64(&j, "events_naming_unknown", rs->inconsistent);
+		json_obj_begin(&j, "lost");
+		for (int e = 1; e < ST_EV_TYPES; e++)
+			json_u64(&j, st_event_names[e], rs->lost[e]);
+		json_obj_end(&j);
+		json_obj_end(&j);
+	}
 	json_obj_end(&j);
 	fputc('\n', f);
 	fflush(f);

@@ -87,5 +87,17 @@ void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 			fprintf(f, " exited_vms_forgotten %" PRIu64, r->vms_forgotten);
 		fputc('\n', f);
 	}
+	if (r->recording) {
+		const struct rec_summary *rs = r->recording;
+
+		fprintf(f, "RECORDING: %" PRIu64 " records, %s", rs->records,
+			rs->complete ? "complete" : rs->problem);
+		for (int e = 1; e < ST_EV_TYPES; e++)
+			if (rs->lost[e])
+				fprintf(f, "; lost %s %" PRIu64, st_event_names[e], rs->lost[e]);
+		if (rs->inconsistent)
+			fprintf(f, "; %" PRIu64 " events naming no known VM or page", rs->inconsistent);
+		fputc('\n', f);
+	}
 	fflush(f);
 }

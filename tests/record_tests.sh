@@ -2,7 +2,7 @@
 
 # A live report and the report of its recording: the same, timestamps aside.
 same_report() {
-	local live=$1 rec=$2 filter='del(.timestamp, .elapsed_s, .bpf_maps)'
+	local live=$1 rec=$2 filter='del(.timestamp, .elapsed_s, .bpf_maps, .recording)'
 	diff <(jq -S "$filter" "$live") <(jq -S "$filter" "$rec") | head -40
 	[[ -z $(diff <(jq -S "$filter" "$live") <(jq -S "$filter" "$rec")) ]]
 }
@@ -19,6 +19,8 @@ live_record_report_equals_live() {
 		expect_vm "$s-1" "$s" 128 "$TMP/rep-$s.json"
 		expect_vm "$s-2" "$s" 128 "$TMP/rep-$s.json"
 		expect_no_drops "$TMP/rep-$s.json"
+		jq -e '.recording.complete and .recording.events_naming_unknown == 0
+			and ([.recording.lost[]] | add) == 0' "$TMP/rep-$s.json" >/dev/null
 		grep -q "recorded [0-9]* events to $TMP/$s.strec" "$TMP/err"
 	done
 	# the text report and a Prometheus textfile come from a recording too
@@ -66,6 +68,7 @@ live_record_truncated_readable() {
 	grep -q 'figures up to the last complete block' "$TMP/err"
 	[[ $(wc -l <"$TMP/err") == 1 ]]
 	[[ $(jq '.vms[0].translation_writes.fault' "$TMP/cut.json") -le $blocks ]]
+	jq -e '.recording.complete == false and (.recording.problem | test("cut short"))' "$TMP/cut.json" >/dev/null
 	# cut in the middle: fewer figures, still a report
 	head -c $((size / 2)) "$TMP/r.strec" >"$TMP/half.strec"
 	"$ST_BIN" report "$TMP/half.strec" --json >"$TMP/half.json" 2>/dev/null || true
@@ -120,6 +123,9 @@ live_record_ring_overflow_counted() {
 	grep -q "; $lost lost (ring buffer full" "$TMP/err"
 	"$ST_BIN" report "$TMP/o.strec" --json >"$TMP/rep.json" 2>"$TMP/rerr"
 	[[ $(jq '.dropped.ringbuf_full' "$TMP/rep.json") == "$lost" ]]
+	# counted per event type, and they add up
+	[[ $(jq '[.recording.lost[]] | add' "$TMP/rep.json") == "$lost" ]]
+	[[ $(jq '.recording.lost.write' "$TMP/rep.json") -gt 0 ]]
 	grep -q "$lost events were lost while recording" "$TMP/rerr"
 	# what the replay missed is what was lost: fewer writes than live
 	[[ $(jq '.vms[0].translation_writes.fault' "$TMP/rep.json") -lt \

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of the pure C parts: the translation decode, histogram edges,
- * access letters, VM naming, JSON escaping, the comparator and the
- * micro-guest's ground truth. Prints "PASS name" / "FAIL name: why".
+ * access letters, VM naming, JSON escaping, the comparator, the
+ * micro-guest's ground truth, the recording format's fields and the
+ * replay's hash table. Prints "PASS name" / "FAIL name: why".
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include "layout.h"
 #include "microguest.h"
 #include "names.h"
+#include "recfile.h"
+#include "u64map.h"
 #include "vm_name.h"
 
 static int failed, passed;
@@ -240,6 +243,66 @@ static void test_scenario_names(void)
 	CHECK(mg_check_n(MG_PREFETCH, 13) == NULL);
 }
 
+/* the replay's table against a plain array, through growth and deletion */
+static void test_u64map(void)
+{
+	enum { N = 3000 };
+	static uint64_t shadow[N];
+	struct u64map m;
+
+	u64map_init(&m, N);
+	for (uint64_t i = 0; i < N; i++) {
+		/* page-aligned keys, as spt addresses are */
+		CHECK_EQ(u64map_put(&m, (i + 1) << 12, i * 7), 0);
+		shadow[i] = i * 7;
+	}
+	CHECK(u64map_put(&m, 1ULL << 40, 1) == -1);	/* full: like a BPF map */
+	for (uint64_t i = 0; i < N; i += 3) {
+		CHECK_EQ(u64map_del(&m, (i + 1) << 12), 0);
+		shadow[i] = UINT64_MAX;
+	}
+	CHECK(u64map_del(&m, 1ULL << 40) == -1);
+	for (uint64_t i = 0; i < N; i++) {
+		uint64_t *v = u64map_get(&m, (i + 1) << 12);
+
+		if (shadow[i] == UINT64_MAX)
+			CHECK(v == NULL);
+		else
+			CHECK(v && *v == shadow[i]);
+	}
+	CHECK_EQ(m.n, N - N / 3);
+	u64map_free(&m);
+}
+
+/* fields are little-endian whatever the host; the trailer round-trips */
+static void test_record_fields(void)
+{
+	struct rec_trailer_vm vms[2] = { { 1, 0, 42 }, { 0, 1, 4242 } };
+	struct rec_trailer t = { .end_mono_ns = 123456789, .events = 1000, .nvms = 2, .vms = vms }, u;
+	uint8_t b[8], buf[1024];
+
+	rec_put64(b, 0x0102030405060708ULL);
+	CHECK_EQ(b[0], 8);
+	CHECK_EQ(b[7], 1);
+	CHECK_EQ(rec_get64(b), 0x0102030405060708ULL);
+	CHECK_EQ(sizeof(struct st_event), 40);
+	t.drops[ST_DROP_RINGBUF_FULL] = 7;
+	t.lost[ST_EV_WRITE] = 7;
+	CHECK(rec_trailer_size(2) <= sizeof(buf));
+	rec_trailer_encode(&t, buf);
+	CHECK_EQ(rec_trailer_decode(buf, rec_trailer_size(2), &u), 0);
+	CHECK_EQ(u.end_mono_ns, 123456789);
+	CHECK_EQ(u.events, 1000);
+	CHECK_EQ(u.drops[ST_DROP_RINGBUF_FULL], 7);
+	CHECK_EQ(u.lost[ST_EV_WRITE], 7);
+	CHECK_EQ(u.nvms, 2);
+	CHECK_EQ(u.vms[1].pid, 4242);
+	CHECK_EQ(u.vms[1].pending, 1);
+	free(u.vms);
+	/* a length that does not match its VM count is refused */
+	CHECK(rec_trailer_decode(buf, rec_trailer_size(2) - 1, &u) == -1);
+}
+
 int main(void)
 {
 	run("translation_decode", test_translation_decode);
@@ -251,6 +314,8 @@ int main(void)
 	run("expectations_consistent", test_expectations_consistent);
 	run("figures_json", test_figures_json_roundtrip_keys);
 	run("scenario_names", test_scenario_names);
+	run("u64map", test_u64map);
+	run("record_fields", test_record_fields);
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *wrapped = NULL;
 	struct replay *rp;
 	struct report_ctx rep = { 0 };
+	struct rec_summary sum;
 	struct vm_table t = { 0 };
 	FILE *f;
 
@@ -77,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!rp || !f || !devnull)
 		abort();
 	if (replay_file(rp, f, "fuzz", FUZZ_MAX_PAGES) != REPLAY_UNREADABLE &&
-	    !replay_table(rp, &t, &rep)) {
+	    !replay_table(rp, &t, &rep, &sum)) {
 		report_json(devnull, &rep, &t);
 		report_text(devnull, &rep, &t);
 	}
