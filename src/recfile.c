@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "recfile.h"
@@ -85,6 +86,7 @@ static size_t put_str(uint8_t *p, const char *s)
 int rec_writer_open(struct rec_writer *w, const char *path, const struct rec_header *h)
 {
 	uint8_t buf[ST_REC_HEADER_MAX], *body = buf + 16;
+	struct stat st;
 	size_t n = 0;
 	int err;
 
@@ -95,6 +97,11 @@ int rec_writer_open(struct rec_writer *w, const char *path, const struct rec_hea
 		return -ENAMETOOLONG;
 	}
 	snprintf(w->partial, sizeof(w->partial), "%s.partial", path);
+	/* found now, not by the rename after hours of recording */
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "shadowtrace: -o %s: is a directory\n", path);
+		return -EISDIR;
+	}
 	w->zbuf_cap = compressBound(ST_REC_BLOCK_MAX);
 	w->raw = malloc(ST_REC_BLOCK_MAX);
 	w->zbuf = malloc(w->zbuf_cap);

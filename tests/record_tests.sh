@@ -156,3 +156,12 @@ cli_fuzz_recording_parser() {
 		-print_final_stats=1 "$TMP/corpus" >"$TMP/fuzz.log" 2>&1 || { tail -30 "$TMP/fuzz.log"; return 1; }
 	grep -q 'Done [0-9]* runs' "$TMP/fuzz.log"
 }
+
+# An output that cannot be written: one line, status 1, nothing left.
+live_record_bad_output() {
+	expect_one_line_error 1 "is a directory" "$ST_BIN" record -o "$TMP" -d 1
+	expect_one_line_error 1 "cannot create $TMP/no/such/dir/x.strec.partial" \
+		"$ST_BIN" record -o "$TMP/no/such/dir/x.strec" -d 1
+	[[ ! -e $TMP.partial ]]
+	! bpftool prog show | grep -q tp_set_spte
+}
