@@ -168,3 +168,29 @@ live_record_bad_output() {
 	echo "BPF programs still loaded"
 	return 1
 }
+
+# The disk fills while recording: one line when it happens, tracing goes on
+# (the live report stays exact), exit 1, and FILE.partial reads up to its
+# last complete block.
+live_record_disk_full() {
+	# a block of 1 MiB of records fits (zlib: ~150 KiB), not the whole run
+	with_tmpfs 256k
+	local rc=0
+	timeout 120 "$ST_BIN" record -o "$TMP/fs/f.strec" --json \
+		-c "$MG_BIN -name guest=full --passes 200 reuse 2048" >"$TMP/live.json" 2>"$TMP/err" || rc=$?
+	[[ $rc == 1 ]] || { echo "exit $rc"; cat "$TMP/err"; return 1; }
+	grep -q "cannot write $TMP/fs/f.strec.partial: No space left on device" "$TMP/err"
+	[[ $(grep -c 'cannot write' "$TMP/err") == 1 ]]	# once, not per block
+	grep -q "recording failed: .* holds what was written" "$TMP/err"
+	EXPECT_ARGS="--passes 200" expect_vm full reuse 2048 "$TMP/live.json"
+	[[ ! -e $TMP/fs/f.strec && -s $TMP/fs/f.strec.partial ]]
+	rc=0
+	"$ST_BIN" report "$TMP/fs/f.strec.partial" --json >"$TMP/p.json" 2>"$TMP/perr" || rc=$?
+	[[ $rc == 6 ]]
+	grep -q 'figures up to the last complete block' "$TMP/perr"
+	# fewer writes than live, but some: the blocks before the disk filled
+	local part live
+	part=$(jq '.vms[0].translation_writes.fault' "$TMP/p.json")
+	live=$(jq '.vms[0].translation_writes.fault' "$TMP/live.json")
+	[[ $part -gt 0 && $part -lt $live ]] || { echo "partial $part of $live"; return 1; }
+}

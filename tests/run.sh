@@ -65,6 +65,11 @@ done
 
 # nothing of ours may stay behind
 if command -v bpftool >/dev/null && [[ -z $live_reason ]]; then
+	# detached programs are freed after a grace period: wait for it
+	for _ in $(seq 40); do
+		bpftool prog show 2>/dev/null | grep -q 'tp_set_spte' || break
+		sleep 0.05
+	done
 	if bpftool prog show 2>/dev/null | grep -q 'tp_set_spte'; then
 		fail "leftovers" "a shadowtrace BPF program is still loaded"
 	else
