@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 
 #include "recorder.h"
@@ -151,9 +152,12 @@ int recorder_finish(struct recorder *r, struct session *s)
 	free(t.vms);
 	if (!err) {
 		uint64_t lost = d.n[ST_DROP_RINGBUF_FULL];
+		struct stat st = { 0 };
 
-		fprintf(stderr, "shadowtrace: recorded %llu events to %s%s",
-			(unsigned long long)r->events, r->w.path, lost ? "" : "\n");
+		fstat(r->w.fd, &st);
+		fprintf(stderr, "shadowtrace: recorded %llu events to %s (%.1f KiB)%s",
+			(unsigned long long)r->events, r->w.path, (double)st.st_size / 1024,
+			lost ? "" : "\n");
 		if (lost)
 			fprintf(stderr, "; %llu lost (ring buffer full: raise --ring-mb)\n",
 				(unsigned long long)lost);
