@@ -183,19 +183,21 @@ static __always_inline void resolve_set(struct vm_ref *v, const struct st_pendin
 static __always_inline void resolve_pending_at(struct vm_ref *v, struct st_sp *cur, __u64 cur_spt,
 					       __u32 cur_idx)
 {
-	struct st_pending p = v->info->pending;
+	/* in place, not copied: nothing below touches it (and stack is short on 6.1) */
+	struct st_pending *p = &v->info->pending;
 	struct st_cpu *x;
 
-	if (p.type == ST_PENDING_NONE)
+	if (p->type == ST_PENDING_NONE)
 		return;
-	v->info->pending.type = ST_PENDING_NONE;
-	if (p.type == ST_PENDING_SET) {
-		resolve_set(v, &p, cur, cur_spt);
+	if (p->type == ST_PENDING_SET) {
+		resolve_set(v, p, cur, cur_spt);
+		p->type = ST_PENDING_NONE;
 		return;
 	}
-	resolve_sync(v, p.spt, cur_spt, cur_idx);
+	p->type = ST_PENDING_NONE;
+	resolve_sync(v, p->spt, cur_spt, cur_idx);
 	x = cpu();
-	if (x && x->sync_spt == p.spt)
+	if (x && x->sync_spt == p->spt)
 		x->sync_spt = 0;	/* its stores are over */
 }
 
