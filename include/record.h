@@ -32,8 +32,12 @@
  *            length field 0 (it is the rest of the block):
  *            u64 end monotonic ns, u64 records written, u64 drops[ST_DROPS],
  *            u64 lost[ST_EV_TYPES] (ring buffer full, per event type),
- *            u32 VM count, then per VM (in ST_EV_VM order): u8 alive,
- *            u8 pending write, u32 pid.
+ *            u32 VM count, then the VM table, per VM in ST_EV_VM order
+ *            (the first 8192): u8 alive, u8 pending write, u32 pid,
+ *            u8 name length, the name.
+ *   VM table: a VM is first seen (and adopted) during the run, so the VMs
+ *            appear in the stream as ST_EV_VM records when first seen, and
+ *            all together in the trailer.
  *   Blocks are written when 1 MiB is gathered and at least every second.
  *
  * A file cut short (crash, full disk) is read up to its last complete

@@ -179,7 +179,7 @@ int rec_writer_add(struct rec_writer *w, const void *rec, size_t len)
 
 int rec_writer_finish(struct rec_writer *w, const struct rec_trailer *t)
 {
-	size_t n = rec_trailer_size(t->nvms);
+	size_t n = rec_trailer_size(t);
 	int err = rec_writer_flush(w);
 
 	if (err)
@@ -210,9 +210,13 @@ void rec_writer_close(struct rec_writer *w)
 
 /* --------------------------------------------------------------- trailer */
 
-size_t rec_trailer_size(uint32_t nvms)
+size_t rec_trailer_size(const struct rec_trailer *t)
 {
-	return TRAILER_FIXED + (size_t)nvms * 6;
+	size_t n = TRAILER_FIXED;
+
+	for (uint32_t i = 0; i < t->nvms; i++)
+		n += 7 + strnlen(t->vms[i].name, sizeof(t->vms[i].name) - 1);
+	return n;
 }
 
 void rec_trailer_encode(const struct rec_trailer *t, uint8_t *out)
@@ -230,15 +234,21 @@ void rec_trailer_encode(const struct rec_trailer *t, uint8_t *out)
 	for (int i = 0; i < ST_EV_TYPES; i++, p += 8)
 		rec_put64(p, t->lost[i]);
 	rec_put32(p, t->nvms); p += 4;
-	for (uint32_t i = 0; i < t->nvms; i++, p += 6) {
+	for (uint32_t i = 0; i < t->nvms; i++) {
+		size_t len = strnlen(t->vms[i].name, sizeof(t->vms[i].name) - 1);
+
 		p[0] = t->vms[i].alive;
 		p[1] = t->vms[i].pending;
 		rec_put32(p + 2, t->vms[i].pid);
+		p[6] = (uint8_t)len;
+		memcpy(p + 7, t->vms[i].name, len);
+		p += 7 + len;
 	}
 }
 
 int rec_trailer_decode(const uint8_t *p, size_t len, struct rec_trailer *t)
 {
+	const uint8_t *end = p + len;
 	uint32_t nvms;
 
 	memset(t, 0, sizeof(*t));
@@ -252,18 +262,29 @@ int rec_trailer_decode(const uint8_t *p, size_t len, struct rec_trailer *t)
 	for (int i = 0; i < ST_EV_TYPES; i++, p += 8)
 		t->lost[i] = rec_get64(p);
 	nvms = rec_get32(p); p += 4;
-	if (nvms > REC_TRAILER_VMS_MAX || len != rec_trailer_size(nvms))
+	if (nvms > REC_TRAILER_VMS_MAX || (size_t)(end - p) < (size_t)nvms * 7)
 		return -1;
 	t->vms = calloc(nvms ? nvms : 1, sizeof(*t->vms));
 	if (!t->vms)
 		return -1;
 	t->nvms = nvms;
-	for (uint32_t i = 0; i < nvms; i++, p += 6) {
-		t->vms[i].alive = p[0] != 0;
-		t->vms[i].pending = p[1] != 0;
-		t->vms[i].pid = rec_get32(p + 2);
+	for (uint32_t i = 0; i < nvms; i++) {
+		struct rec_trailer_vm *v = &t->vms[i];
+
+		if (end - p < 7 || p[6] >= sizeof(v->name) || end - p - 7 < p[6])
+			goto bad;
+		v->alive = p[0] != 0;
+		v->pending = p[1] != 0;
+		v->pid = rec_get32(p + 2);
+		memcpy(v->name, p + 7, p[6]);
+		p += 7 + p[6];
 	}
-	return 0;
+	if (p == end)
+		return 0;
+bad:
+	free(t->vms);
+	memset(t, 0, sizeof(*t));
+	return -1;
 }
 
 /* ---------------------------------------------------------------- reading */

@@ -25,9 +25,11 @@ struct rec_header {
 struct rec_trailer_vm {
 	uint8_t alive, pending;
 	uint32_t pid;
+	char name[64];			/* as in its ST_EV_VM record */
 };
 
-#define REC_TRAILER_VMS_MAX	65536
+/* VM rows a trailer holds at most (the first VMs seen): it fits a block */
+#define REC_TRAILER_VMS_MAX	8192
 
 struct rec_trailer {
 	uint64_t end_mono_ns;
@@ -89,7 +91,7 @@ int rec_reader_next(struct rec_reader *r, const uint8_t **data, size_t *len);
 void rec_reader_close(struct rec_reader *r);
 
 /* Encodes / decodes the trailer record (type ST_REC_TRAILER). */
-size_t rec_trailer_size(uint32_t nvms);
+size_t rec_trailer_size(const struct rec_trailer *t);
 void rec_trailer_encode(const struct rec_trailer *t, uint8_t *out);
 /* 0, or -1 if @len does not hold a valid trailer. t->vms is allocated. */
 int rec_trailer_decode(const uint8_t *p, size_t len, struct rec_trailer *t);

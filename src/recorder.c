@@ -19,18 +19,20 @@ static int vm_record(struct recorder *r, const struct st_event_vm *e)
 	struct recorder_vm *more;
 	size_t n;
 
-	if (r->nvms >= REC_TRAILER_VMS_MAX)
-		return -E2BIG;
-	more = realloc(r->vms, (r->nvms + 1) * sizeof(*r->vms));
-	if (!more)
-		return -ENOMEM;
-	r->vms = more;
-	r->vms[r->nvms++] = (struct recorder_vm){ .slot = e->vm, .kvm = e->kvm };
 	memcpy(comm, e->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = 0;
 	st_vm_name_from(e->cmdline, e->cmdline_len < ST_CMDLINE_MAX ? e->cmdline_len : ST_CMDLINE_MAX,
 			comm, (pid_t)e->pid, name, sizeof(name));
 	n = strnlen(name, VM_NAME_MAX - 1);
+	/* the trailer's VM table: the first REC_TRAILER_VMS_MAX VMs */
+	if (r->nvms < REC_TRAILER_VMS_MAX) {
+		more = realloc(r->vms, (r->nvms + 1) * sizeof(*r->vms));
+		if (!more)
+			return -ENOMEM;
+		r->vms = more;
+		r->vms[r->nvms] = (struct recorder_vm){ .slot = e->vm, .kvm = e->kvm, .pid = e->pid };
+		memcpy(r->vms[r->nvms++].name, name, n + 1);
+	}
 	rec[0] = ST_EV_VM;
 	rec[1] = 0;
 	rec_put16(rec + 2, (uint16_t)(VM_RECORD_HDR + n));
@@ -137,16 +139,20 @@ int recorder_finish(struct recorder *r, struct session *s)
 		free(t.vms);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < r->nvms; i++)
+	for (uint32_t i = 0; i < r->nvms; i++) {
+		memcpy(t.vms[i].name, r->vms[i].name, sizeof(t.vms[i].name));
+		t.vms[i].pid = r->vms[i].pid;
 		for (unsigned int j = 0; j < s->table.n; j++) {
 			const struct vm_entry *e = &s->table.vms[j];
 
 			if (!taken[j] && e->slot == r->vms[i].slot && e->kvm == r->vms[i].kvm) {
-				t.vms[i] = (struct rec_trailer_vm){ e->alive, e->pending, e->pid };
+				t.vms[i].alive = e->alive;
+				t.vms[i].pending = e->pending;
 				taken[j] = true;
 				break;
 			}
 		}
+	}
 	free(taken);
 	err = rec_writer_finish(&r->w, &t);
 	free(t.vms);

@@ -14,6 +14,8 @@
 struct recorder_vm {
 	uint32_t slot;
 	uint64_t kvm;
+	uint32_t pid;
+	char name[64];
 };
 
 struct recorder {

@@ -277,7 +277,7 @@ static void test_u64map(void)
 /* fields are little-endian whatever the host; the trailer round-trips */
 static void test_record_fields(void)
 {
-	struct rec_trailer_vm vms[2] = { { 1, 0, 42 }, { 0, 1, 4242 } };
+	struct rec_trailer_vm vms[2] = { { 1, 0, 42, "web-1" }, { 0, 1, 4242, "" } };
 	struct rec_trailer t = { .end_mono_ns = 123456789, .events = 1000, .nvms = 2, .vms = vms }, u;
 	uint8_t b[8], buf[1024];
 
@@ -288,9 +288,9 @@ static void test_record_fields(void)
 	CHECK_EQ(sizeof(struct st_event), 40);
 	t.drops[ST_DROP_RINGBUF_FULL] = 7;
 	t.lost[ST_EV_WRITE] = 7;
-	CHECK(rec_trailer_size(2) <= sizeof(buf));
+	CHECK(rec_trailer_size(&t) <= sizeof(buf));
 	rec_trailer_encode(&t, buf);
-	CHECK_EQ(rec_trailer_decode(buf, rec_trailer_size(2), &u), 0);
+	CHECK_EQ(rec_trailer_decode(buf, rec_trailer_size(&t), &u), 0);
 	CHECK_EQ(u.end_mono_ns, 123456789);
 	CHECK_EQ(u.events, 1000);
 	CHECK_EQ(u.drops[ST_DROP_RINGBUF_FULL], 7);
@@ -298,9 +298,10 @@ static void test_record_fields(void)
 	CHECK_EQ(u.nvms, 2);
 	CHECK_EQ(u.vms[1].pid, 4242);
 	CHECK_EQ(u.vms[1].pending, 1);
+	CHECK(!strcmp(u.vms[0].name, "web-1") && !u.vms[1].name[0]);
 	free(u.vms);
 	/* a length that does not match its VM count is refused */
-	CHECK(rec_trailer_decode(buf, rec_trailer_size(2) - 1, &u) == -1);
+	CHECK(rec_trailer_decode(buf, rec_trailer_size(&t) - 1, &u) == -1);
 }
 
 int main(void)
