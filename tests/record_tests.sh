@@ -49,6 +49,14 @@ live_diff_fault_churn_vs_sync_flip() {
 	jq -e '.scopes[0].scope == "all VMs" and .scopes[0].changes[0].a == 0' "$TMP/d.json" >/dev/null
 	# a recording against itself: no difference, exit 0
 	"$ST_BIN" diff "$TMP/a.strec" "$TMP/a.strec" | grep -q '^0 differences'
+	# VMs whose names differ pair by position; one more VM is compared with nothing
+	"$ST_BIN" record -o "$TMP/c.strec" -c "$MG_BIN -name guest=h --vms 2 fault-churn $n" >/dev/null 2>&1
+	"$ST_BIN" diff "$TMP/a.strec" "$TMP/c.strec" --json >"$TMP/p.json" || true
+	jq -e '[.scopes[].scope] == ["all VMs", "VM g / h-1 (by position)", "VM h-2 (only in B)"]' \
+		"$TMP/p.json" >/dev/null || { jq -c '[.scopes[].scope]' "$TMP/p.json"; return 1; }
+	jq -e '[.scopes[1].changes[] | select(.counts)] | length == 0' "$TMP/p.json" >/dev/null
+	jq -e '.scopes[2].changes[] | select(.figure == "translation_writes.fault.indirect.L1") | .a == 0 and .b == 129' \
+		"$TMP/p.json" >/dev/null
 	# a threshold hides small relative changes: only new/gone and big ones gate
 	"$ST_BIN" diff "$TMP/a.strec" "$TMP/b.strec" --threshold 50 --json >"$TMP/t.json" || true
 	jq -e '[.scopes[0].changes[] | select(.counts) | .figure] | index("access_changes.fault.-ux->wux") == null' \
