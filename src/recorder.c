@@ -179,3 +179,17 @@ void recorder_close(struct recorder *r)
 	free(r->vms);
 	r->vms = NULL;
 }
+
+void recorder_summary(const struct recorder *r, struct tracer *t, bool finished,
+		      struct rec_summary *sum)
+{
+	struct st_drops d;
+
+	tracer_drops(t, &d);
+	memset(sum, 0, sizeof(*sum));
+	sum->complete = finished;
+	sum->problem = finished ? NULL : r->err ? "recording failed: the file ends early" :
+		       "recording in progress";
+	sum->records = r->events;
+	memcpy(sum->lost, d.lost, sizeof(sum->lost));
+}

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include "recfile.h"
+#include "report.h"
 #include "session.h"
 
 struct recorder_vm {
@@ -37,5 +38,8 @@ int recorder_fd(const struct recorder *r);
 /* Drains the rest, writes the trailer, renames to FILE. 0 or -errno. */
 int recorder_finish(struct recorder *r, struct session *s);
 void recorder_close(struct recorder *r);
+/* What was recorded so far, as a report shows it (@finished: trailer on disk). */
+void recorder_summary(const struct recorder *r, struct tracer *t, bool finished,
+		      struct rec_summary *sum);
 
 #endif

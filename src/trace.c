@@ -24,6 +24,7 @@ struct tracing {
 	struct out_file prom;
 	struct http http;
 	struct recorder rec;
+	struct rec_summary rec_sum;	/* shown in the reports while recording */
 	bool recording;
 	double keep_s;
 };
@@ -116,6 +117,8 @@ static void housekeeping(struct tracing *x)
 /* One interval: report (with -i), export; a daemon then forgets old exits. */
 static void tick(struct tracing *x)
 {
+	if (x->recording)
+		recorder_summary(&x->rec, x->s.tracer, false, &x->rec_sum);
 	if (x->o->interval_s) {
 		session_report(&x->s, x->o, false);
 		vm_table_mark_exit_reported(&x->s.table);
@@ -173,6 +176,8 @@ int st_trace(const struct st_options *o)
 			return ST_EXIT_RUNTIME;
 		}
 		x.recording = true;
+		x.s.rep.recording = &x.rec_sum;
+		recorder_summary(&x.rec, x.s.tracer, false, &x.rec_sum);
 	}
 	if (o->command) {
 		child = spawn_shell(o->command);
@@ -225,12 +230,15 @@ int st_trace(const struct st_options *o)
 		status = reap(child);
 	tracer_detach(x.s.tracer);
 	session_refresh(&x.s);
-	session_report(&x.s, o, true);
-	export_err = export_prom(&x);
-	if (x.recording) {
-		export_err |= recorder_finish(&x.rec, &x.s);
-		recorder_close(&x.rec);
+	export_err = 0;
+	if (x.recording) {	/* first, so that the final report says how it went */
+		export_err = recorder_finish(&x.rec, &x.s);
+		recorder_summary(&x.rec, x.s.tracer, !export_err, &x.rec_sum);
 	}
+	session_report(&x.s, o, true);
+	export_err |= export_prom(&x);
+	if (x.recording)
+		recorder_close(&x.rec);
 	vm_table_release_exited(&x.s.table, x.s.tracer, st_now());
 	session_end(&x.s);
 	http_close(&x.http);
