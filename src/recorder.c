@@ -113,6 +113,36 @@ void recorder_poll(struct recorder *r)
 	}
 }
 
+/* The trailer's VM table: each recorded VM with its state in the final table. */
+static int trailer_vms(const struct recorder *r, const struct session *s, struct rec_trailer *t)
+{
+	/* both in order of first sight: a slot and address reused match in turn */
+	bool *taken = calloc(s->table.n ? s->table.n : 1, sizeof(bool));
+
+	t->vms = calloc(r->nvms ? r->nvms : 1, sizeof(*t->vms));
+	if (!t->vms || !taken) {
+		free(t->vms);
+		free(taken);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < r->nvms; i++) {
+		memcpy(t->vms[i].name, r->vms[i].name, sizeof(t->vms[i].name));
+		t->vms[i].pid = r->vms[i].pid;
+		for (unsigned int j = 0; j < s->table.n; j++) {
+			const struct vm_entry *e = &s->table.vms[j];
+
+			if (!taken[j] && e->slot == r->vms[i].slot && e->kvm == r->vms[i].kvm) {
+				t->vms[i].alive = e->alive;
+				t->vms[i].pending = e->pending;
+				taken[j] = true;
+				break;
+			}
+		}
+	}
+	free(taken);
+	return 0;
+}
+
 int recorder_finish(struct recorder *r, struct session *s)
 {
 	struct rec_trailer t = { .end_mono_ns = (uint64_t)(st_now() * 1e9), .nvms = r->nvms };
@@ -129,31 +159,9 @@ int recorder_finish(struct recorder *r, struct session *s)
 	tracer_drops(s->tracer, &d);
 	memcpy(t.drops, d.n, sizeof(t.drops));
 	memcpy(t.lost, d.lost, sizeof(t.lost));
-	t.vms = calloc(r->nvms ? r->nvms : 1, sizeof(*t.vms));
-	if (!t.vms)
-		return -ENOMEM;
-	/* both in order of first sight: a slot and address reused match in turn */
-	bool *taken = calloc(s->table.n ? s->table.n : 1, sizeof(bool));
-
-	if (!taken) {
-		free(t.vms);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < r->nvms; i++) {
-		memcpy(t.vms[i].name, r->vms[i].name, sizeof(t.vms[i].name));
-		t.vms[i].pid = r->vms[i].pid;
-		for (unsigned int j = 0; j < s->table.n; j++) {
-			const struct vm_entry *e = &s->table.vms[j];
-
-			if (!taken[j] && e->slot == r->vms[i].slot && e->kvm == r->vms[i].kvm) {
-				t.vms[i].alive = e->alive;
-				t.vms[i].pending = e->pending;
-				taken[j] = true;
-				break;
-			}
-		}
-	}
-	free(taken);
+	err = trailer_vms(r, s, &t);
+	if (err)
+		return err;
 	err = rec_writer_finish(&r->w, &t);
 	free(t.vms);
 	if (!err) {
