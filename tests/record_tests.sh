@@ -96,6 +96,11 @@ cli_report_bad_files() {
 	printf 'SHTRACE\n\x01\x00\x00\x00\xff\xff\xff\x7f' >"$TMP/huge.strec"
 	expect_one_line_error 6 "header length .* out of range" "$ST_BIN" report "$TMP/huge.strec"
 	expect_one_line_error 6 "cannot open" "$ST_BIN" report "$TMP/missing.strec"
+	# a real header, then a block claiming 4 GiB: refused before any allocation
+	local seed=tests/fuzz/seeds/fault-churn.strec h
+	h=$((16 + $(od -An -tu4 -j12 -N4 "$seed") + 4))
+	{ head -c "$h" "$seed"; printf 'BLK1\xff\xff\xff\xff\xff\xff\xff\xff\0\0\0\0'; } >"$TMP/huge-block.strec"
+	expect_one_line_error 6 "block 1 .*length out of range" "$ST_BIN" report "$TMP/huge-block.strec"
 	expect_one_line_error 6 "not a shadowtrace recording" "$ST_BIN" diff "$TMP/empty.strec" "$TMP/text.strec"
 	expect_one_line_error 2 "report needs one recording file" "$ST_BIN" report
 	expect_one_line_error 2 "diff needs two recording files" "$ST_BIN" diff "$TMP/empty.strec"
