@@ -4,8 +4,10 @@
  * bounded: per VM (vm, pid) and small fixed sets (origin, access letters,
  * kinds, levels); never per gfn or per slot.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "figures_json.h"
@@ -257,4 +259,21 @@ void prom_render(FILE *f, const struct report_ctx *r, const struct vm_table *t, 
 	family(f, "shadowtrace_last_export_timestamp_seconds", "gauge",
 	       "When this export was written (Unix time).");
 	fprintf(f, "shadowtrace_last_export_timestamp_seconds %.3f\n", wall_now);
+}
+
+int prom_write_file(struct out_file *o, const struct report_ctx *r, const struct vm_table *t,
+		    double wall_now)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	prom_render(f, r, t, wall_now);
+	fclose(f);
+	err = out_file_replace(o, buf, len);
+	free(buf);
+	return err;
 }

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* shadowtrace report FILE: a recording replayed into the live reports. */
-#include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "prom.h"
-#include "prom_file.h"
 #include "replay.h"
 #include "trace.h"
 
@@ -14,23 +11,12 @@ static int write_prom(const char *path, const struct report_ctx *rep, const stru
 {
 	struct out_file out;
 	const char *why = out_file_init(&out, path);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-	int r;
 
 	if (why) {
 		fprintf(stderr, "shadowtrace: --prom-file '%s': %s\n", path, why);
 		return ST_EXIT_USAGE;
 	}
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return ST_EXIT_RUNTIME;
-	prom_render(f, rep, t, wall);
-	fclose(f);
-	r = out_file_replace(&out, buf, len);
-	free(buf);
-	return r ? ST_EXIT_RUNTIME : ST_EXIT_OK;
+	return prom_write_file(&out, rep, t, wall) ? ST_EXIT_RUNTIME : ST_EXIT_OK;
 }
 
 int st_report(const struct st_options *o)

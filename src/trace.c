@@ -79,21 +79,7 @@ static void render_metrics(FILE *f, void *arg)
 
 static int export_prom(struct tracing *x)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-	int r;
-
-	if (!x->o->prom_file)
-		return 0;
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return -ENOMEM;
-	render_metrics(f, x);
-	fclose(f);
-	r = out_file_replace(&x->prom, buf, len);
-	free(buf);
-	return r;
+	return x->o->prom_file ? prom_write_file(&x->prom, &x->s.rep, &x->s.table, wall_now()) : 0;
 }
 
 static void serve_http(struct tracing *x)
