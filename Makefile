@@ -42,7 +42,7 @@ MG_SRCS   := $(filter-out tools/microguest/main.c,$(wildcard tools/microguest/*.
 MG_OBJS   := $(patsubst tools/microguest/%.c,$(OUTPUT)/mg/%.o,$(MG_SRCS))
 # user-space code shared by shadowtrace, the micro-guest CLI and the unit tests
 LIB_SRCS  := src/figures_json.c src/json.c src/hist.c src/names.c src/compare.c src/vm_name.c \
-	     src/recfile.c src/replay.c src/u64map.c
+	     src/recfile.c src/replay.c src/u64map.c src/prom_file.c
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
@@ -118,7 +118,7 @@ $(OUTPUT)/unit_tests: tests/unit_tests.c $(LIB_OBJS) $(MG_OBJS) $(HEADERS)
 # libFuzzer on the recording reader + replay (seeds: real recordings)
 FUZZ_BIN     := .output-fuzz/fuzz_recording
 FUZZ_SECONDS ?= 600
-FUZZ_SRCS    := tests/fuzz/fuzz_recording.c src/recfile.c src/replay.c src/u64map.c \
+FUZZ_SRCS    := tests/fuzz/fuzz_recording.c src/recfile.c src/replay.c src/u64map.c src/prom_file.c \
 		src/report_json.c src/report_text.c src/figures_json.c src/json.c src/hist.c src/names.c
 $(FUZZ_BIN): $(FUZZ_SRCS) $(HEADERS) | deps
 	@mkdir -p $(dir $@)

@@ -39,17 +39,21 @@ static int failed(struct out_file *o, const char *stage, int err)
 	return -err;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int out_write_all(int fd, const void *data, size_t len)
 {
-	while (len) {
-		ssize_t n = write(fd, data, len);
+	const char *p = data;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = EIO;
+			return -errno;
 		}
-		data += n;
+		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
@@ -76,7 +80,7 @@ int out_file_replace(struct out_file *o, const char *data, size_t len)
 		close(dfd);
 		return failed(o, "create a temporary file for", err);
 	}
-	if (fchmod(fd, 0644) || write_all(fd, data, len) || fsync(fd)) {
+	if (fchmod(fd, 0644) || out_write_all(fd, data, len) || fsync(fd)) {
 		err = errno;
 	}
 	if (close(fd) && !err)

@@ -21,6 +21,8 @@ struct out_file {
 
 /* Checks the shape of @path (not its existence); returns an error or NULL. */
 const char *out_file_init(struct out_file *o, const char *path);
+/* Writes all of @data to @fd (retrying short writes): 0 or -errno. */
+int out_write_all(int fd, const void *data, size_t len);
 /* Returns 0 or -errno; prints one line per new failure condition. */
 int out_file_replace(struct out_file *o, const char *data, size_t len);
 

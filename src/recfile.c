@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "prom_file.h"
 #include "recfile.h"
 
 #define BLOCK_HDR	16	/* magic, raw length, compressed length, CRC-32 */
@@ -47,23 +48,6 @@ uint64_t rec_get64(const uint8_t *p)
 }
 
 /* ---------------------------------------------------------------- writing */
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static int writer_failed(struct rec_writer *w, int err, const char *what)
 {
@@ -129,7 +113,7 @@ int rec_writer_open(struct rec_writer *w, const char *path, const struct rec_hea
 	n += put_str(body + n, h->version);
 	rec_put32(buf + 12, (uint32_t)n);
 	rec_put32(body + n, (uint32_t)crc32(0, body, (uInt)n));
-	err = write_all(w->fd, buf, 16 + n + 4);
+	err = out_write_all(w->fd, buf, 16 + n + 4);
 	if (err)
 		return writer_failed(w, err, "write the header of");
 	return 0;
@@ -152,9 +136,9 @@ int rec_writer_flush(struct rec_writer *w)
 	rec_put32(hdr + 4, (uint32_t)w->raw_len);
 	rec_put32(hdr + 8, (uint32_t)zlen);
 	rec_put32(hdr + 12, (uint32_t)crc32(0, w->raw, (uInt)w->raw_len));
-	err = write_all(w->fd, hdr, sizeof(hdr));
+	err = out_write_all(w->fd, hdr, sizeof(hdr));
 	if (!err)
-		err = write_all(w->fd, w->zbuf, zlen);
+		err = out_write_all(w->fd, w->zbuf, zlen);
 	if (err)
 		return writer_failed(w, err, "write");
 	w->raw_len = 0;
