@@ -20,7 +20,7 @@ const volatile bool stores_need_mark = false;
 const volatile bool recording = false;
 const volatile __u64 ring_bytes = 4096;	/* = the events ring buffer's size */
 
-
+/* Tracked shadow pages (include/page_state.h), keyed by their spt page. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -63,14 +63,12 @@ struct {
 } sync_snaps SEC(".maps");
 
 /* Exact change counts of the rare slots that changed more than 254 times. */
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct st_churn_key);
 	__type(value, __u64);
 } churn SEC(".maps");
-
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -72,6 +72,9 @@ enum st_event_type {
 	ST_REC_TRAILER = 0x7f,	/* file only */
 };
 
+/* ST_EV_VM in the file: type flags len, slot, name length, pid, kvm; name */
+#define ST_REC_VM_HDR		20
+
 /* ST_EV_PAGE_START flags */
 #define ST_EVF_DIRECT		1u
 #define ST_EVF_ADOPTED		2u	/* existed before shadowtrace attached */

@@ -9,12 +9,11 @@
 #include "vm_name.h"
 
 #define FLUSH_EVERY_S	1.0
-#define VM_RECORD_HDR	20	/* type flags len, slot, name length, pid, kvm */
 
 /* A VM first seen: its record carries the name the live report uses. */
 static int vm_record(struct recorder *r, const struct st_event_vm *e)
 {
-	uint8_t rec[VM_RECORD_HDR + VM_NAME_MAX];
+	uint8_t rec[ST_REC_VM_HDR + VM_NAME_MAX];
 	char comm[ST_COMM_MAX], name[VM_NAME_MAX];
 	struct recorder_vm *more;
 	size_t n;
@@ -35,13 +34,13 @@ static int vm_record(struct recorder *r, const struct st_event_vm *e)
 	}
 	rec[0] = ST_EV_VM;
 	rec[1] = 0;
-	rec_put16(rec + 2, (uint16_t)(VM_RECORD_HDR + n));
+	rec_put16(rec + 2, (uint16_t)(ST_REC_VM_HDR + n));
 	rec_put16(rec + 4, e->vm);
 	rec_put16(rec + 6, (uint16_t)n);
 	rec_put32(rec + 8, e->pid);
 	rec_put64(rec + 12, e->kvm);
-	memcpy(rec + VM_RECORD_HDR, name, n);
-	return rec_writer_add(&r->w, rec, VM_RECORD_HDR + n);
+	memcpy(rec + ST_REC_VM_HDR, name, n);
+	return rec_writer_add(&r->w, rec, ST_REC_VM_HDR + n);
 }
 
 static int on_event(void *ctx, void *data, size_t size)

@@ -116,11 +116,11 @@ static int vm_record(struct replay *rp, const uint8_t *p, size_t len)
 	uint32_t slot, name_len;
 	struct replay_vm *vm;
 
-	if (len < 20)
+	if (len < ST_REC_VM_HDR)
 		return -1;
 	slot = rec_get16(p + 4);
 	name_len = rec_get16(p + 6);
-	if (slot >= rp->h.max_vms || name_len >= VM_NAME_MAX || len != 20 + name_len)
+	if (slot >= rp->h.max_vms || name_len >= VM_NAME_MAX || len != ST_REC_VM_HDR + name_len)
 		return -1;
 	if (rp->slot_vm[slot] >= 0)
 		rp->vms[rp->slot_vm[slot]]->bound = false;
@@ -136,7 +136,7 @@ static int vm_record(struct replay *rp, const uint8_t *p, size_t len)
 	vm->info.pid = rec_get32(p + 8);
 	vm->info.kvm = rec_get64(p + 12);
 	vm->info.state = ST_VM_LIVE;
-	memcpy(vm->name, p + 20, name_len);
+	memcpy(vm->name, p + ST_REC_VM_HDR, name_len);
 	vm->name[name_len] = 0;
 	rp->vms[rp->n] = vm;
 	rp->slot_vm[slot] = (int32_t)rp->n++;
