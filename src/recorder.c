@@ -145,7 +145,6 @@ static int trailer_vms(const struct recorder *r, const struct session *s, struct
 int recorder_finish(struct recorder *r, struct session *s)
 {
 	struct rec_trailer t = { .end_mono_ns = (uint64_t)(st_now() * 1e9), .nvms = r->nvms };
-	struct st_drops d;
 	int err;
 
 	ring_buffer__consume(r->rb);
@@ -155,16 +154,16 @@ int recorder_finish(struct recorder *r, struct session *s)
 		return r->err;
 	}
 	t.events = r->events;
-	tracer_drops(s->tracer, &d);
-	memcpy(t.drops, d.n, sizeof(t.drops));
-	memcpy(t.lost, d.lost, sizeof(t.lost));
+	/* the session's final figures: read after the probes were detached */
+	memcpy(t.drops, s->rep.drops, sizeof(t.drops));
+	memcpy(t.lost, s->rep.lost, sizeof(t.lost));
 	err = trailer_vms(r, s, &t);
 	if (err)
 		return err;
 	err = rec_writer_finish(&r->w, &t);
 	free(t.vms);
 	if (!err) {
-		uint64_t lost = d.n[ST_DROP_RINGBUF_FULL];
+		uint64_t lost = s->rep.drops[ST_DROP_RINGBUF_FULL];
 		struct stat st = { 0 };
 
 		fstat(r->w.fd, &st);
@@ -187,16 +186,13 @@ void recorder_close(struct recorder *r)
 	r->vms = NULL;
 }
 
-void recorder_summary(const struct recorder *r, struct tracer *t, bool finished,
+void recorder_summary(const struct recorder *r, const struct report_ctx *rep, bool finished,
 		      struct rec_summary *sum)
 {
-	struct st_drops d;
-
-	tracer_drops(t, &d);
 	memset(sum, 0, sizeof(*sum));
 	sum->complete = finished;
 	sum->problem = finished ? NULL : r->err ? "recording failed: the file ends early" :
 		       "recording in progress";
 	sum->records = r->events;
-	memcpy(sum->lost, d.lost, sizeof(sum->lost));
+	memcpy(sum->lost, rep->lost, sizeof(sum->lost));
 }

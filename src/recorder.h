@@ -35,11 +35,17 @@ int recorder_start(struct recorder *r, const char *path, struct session *s, doub
 void recorder_poll(struct recorder *r);
 /* The ring buffer's epoll fd: readable when BPF asks for an early drain. */
 int recorder_fd(const struct recorder *r);
-/* Drains the rest, writes the trailer, renames to FILE. 0 or -errno. */
+/*
+ * Drains the rest, writes the trailer (drops and lost events from the
+ * session's last refresh), renames to FILE. 0 or -errno.
+ */
 int recorder_finish(struct recorder *r, struct session *s);
 void recorder_close(struct recorder *r);
-/* What was recorded so far, as a report shows it (@finished: trailer on disk). */
-void recorder_summary(const struct recorder *r, struct tracer *t, bool finished,
+/*
+ * What was recorded so far, as a report shows it (@finished: trailer on
+ * disk); lost events from @rep, as last refreshed.
+ */
+void recorder_summary(const struct recorder *r, const struct report_ctx *rep, bool finished,
 		      struct rec_summary *sum);
 
 #endif

@@ -373,8 +373,8 @@ int replay_table(const struct replay *rp, struct vm_table *t, struct report_ctx 
 	rep->final = true;
 	end_ns = rp->complete ? rp->t.end_mono_ns : rp->last_tick << ST_TICK_SHIFT;
 	rep->elapsed_s = end_ns > rp->h.start_mono_ns ? (double)(end_ns - rp->h.start_mono_ns) / 1e9 : 0;
-	for (int d = 0; d < ST_DROPS; d++)
-		rep->drops[d] = rp->t.drops[d];
+	memcpy(rep->drops, rp->t.drops, sizeof(rep->drops));
+	memcpy(rep->lost, rp->t.lost, sizeof(rep->lost));
 	rep->vms_forgotten = rp->forgotten;
 	rep->limits.max_vms = rp->h.max_vms;
 	rep->limits.max_shadow_pages = rp->h.max_shadow_pages;
@@ -383,7 +383,7 @@ int replay_table(const struct replay *rp, struct vm_table *t, struct report_ctx 
 	sum->problem = rp->err;
 	sum->records = rp->records;
 	sum->inconsistent = rp->inconsistent;
-	memcpy(sum->lost, rp->t.lost, sizeof(sum->lost));
+	memcpy(sum->lost, rep->lost, sizeof(sum->lost));
 	rep->recording = sum;
 	return 0;
 }

@@ -23,6 +23,7 @@ struct report_ctx {
 	double elapsed_s;
 	bool final;
 	uint64_t drops[ST_DROPS];
+	uint64_t lost[ST_EV_TYPES];	/* recording events lost, per type */
 	uint64_t vms_forgotten;
 	int64_t usage[ST_USAGES];	/* occupancy of the bounded maps */
 	uint32_t vm_slots_used;

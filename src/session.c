@@ -65,6 +65,7 @@ void session_refresh(struct session *s)
 	tracer_drops(s->tracer, &d);
 	memcpy(s->rep.drops, d.n, sizeof(s->rep.drops));
 	memcpy(s->rep.usage, d.usage, sizeof(s->rep.usage));
+	memcpy(s->rep.lost, d.lost, sizeof(s->rep.lost));
 	s->rep.vm_slots_used = 0;
 	for (unsigned int i = 0; i < s->table.n; i++)
 		s->rep.vm_slots_used += !s->table.vms[i].released;

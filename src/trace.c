@@ -104,7 +104,7 @@ static void housekeeping(struct tracing *x)
 static void tick(struct tracing *x)
 {
 	if (x->recording)
-		recorder_summary(&x->rec, x->s.tracer, false, &x->rec_sum);
+		recorder_summary(&x->rec, &x->s.rep, false, &x->rec_sum);
 	if (x->o->interval_s) {
 		session_report(&x->s, x->o, false);
 		vm_table_mark_exit_reported(&x->s.table);
@@ -163,7 +163,7 @@ int st_trace(const struct st_options *o)
 		}
 		x.recording = true;
 		x.s.rep.recording = &x.rec_sum;
-		recorder_summary(&x.rec, x.s.tracer, false, &x.rec_sum);
+		recorder_summary(&x.rec, &x.s.rep, false, &x.rec_sum);
 	}
 	if (o->command) {
 		child = spawn_shell(o->command);
@@ -219,7 +219,7 @@ int st_trace(const struct st_options *o)
 	export_err = 0;
 	if (x.recording) {	/* first, so that the final report says how it went */
 		export_err = recorder_finish(&x.rec, &x.s);
-		recorder_summary(&x.rec, x.s.tracer, !export_err, &x.rec_sum);
+		recorder_summary(&x.rec, &x.s.rep, !export_err, &x.rec_sum);
 	}
 	session_report(&x.s, o, true);
 	export_err |= export_prom(&x);
