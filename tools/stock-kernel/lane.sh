@@ -4,11 +4,11 @@
 # figures checked against the micro-guest's ground truth there.
 #
 # The kernel package is downloaded with apt-get download (never installed)
-# and cached in $SHADOWTRACE_CACHE (default ~/.cache/shadowtrace).
+# and cached in $SHADOWTRACE_CACHE (default ~/.cache/shadowtrace), by
+# tools/testvm/kernel.sh.
 # Exit 0 when every check passed; the console log is printed on failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CACHE=${SHADOWTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shadowtrace}
 TIMEOUT=${LANE_TIMEOUT:-600}
 WORK=$(mktemp -d /tmp/shadowtrace-lane.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -17,34 +17,17 @@ for tool in qemu-system-x86_64 busybox dpkg-deb apt-get; do
 	command -v "$tool" >/dev/null || { echo "lane: $tool missing (make deps)" >&2; exit 3; }
 done
 
-# Debian's current stock kernel: what linux-image-amd64 points to
-pkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
-kpkg=$(pkg)
-if [[ -z $kpkg ]]; then
-	apt-get update -qq
-	kpkg=$(pkg)
-fi
-[[ -n $kpkg ]] || { echo "lane: cannot resolve linux-image-amd64" >&2; exit 3; }
-mkdir -p "$CACHE"
-deb=$(ls "$CACHE/${kpkg}"_*.deb 2>/dev/null | head -n1 || true)
-if [[ -z $deb ]]; then
-	(cd "$CACHE" && apt-get download -q "$kpkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
-	deb=$(ls "$CACHE/${kpkg}"_*.deb | head -n1)
-fi
-kdir=$CACHE/${kpkg}
-if [[ ! -d $kdir/boot ]]; then
-	rm -rf "$kdir.tmp" && dpkg-deb -x "$deb" "$kdir.tmp" && mv "$kdir.tmp" "$kdir"
-fi
-release=${kpkg#linux-image-}
-mods=$kdir/lib/modules/$release/kernel
+# Debian's current stock kernel, fetched once (shared with the test VM)
+read -r kdir release < <(tools/testvm/kernel.sh) || exit 3
+kpkg=linux-image-$release
 
 # the initramfs: busybox, static shadowtrace, the KVM modules, our /init
 root=$WORK/root
 mkdir -p "$root"/{bin,proc,sys,dev,tmp,mods}
 cp "$(command -v busybox)" "$root/bin/busybox"
 cp .output/shadowtrace.static "$root/bin/shadowtrace"
-cp "$mods/virt/lib/irqbypass.ko" "$mods/drivers/crypto/ccp/ccp.ko" \
-   "$mods/arch/x86/kvm/kvm.ko" "$mods/arch/x86/kvm/kvm-amd.ko" "$root/mods/"
+. tools/testvm/modules.sh
+copy_modules "$kdir" "$release" "$root/mods" kvm_amd || exit 3
 cp tools/stock-kernel/init "$root/init"
 chmod +x "$root/init"
 (cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$WORK/initrd.gz"
