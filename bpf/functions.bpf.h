@@ -60,6 +60,13 @@ static __always_inline void fn_store(struct kvm_mmu_page *sp, __u64 spt, __u32 i
 		return;
 	}
 	known = read_old(s, idx, &old);
+	/*
+	 * sync rewrites present SPTEs only, so the cache holds their real
+	 * translation even where no write was seen (an adopted page): the
+	 * rule resolve_sync() applies in tracepoint mode.
+	 */
+	if (!known && origin == ST_ORIGIN_SYNC)
+		known = !read_cache(slot_addr(s, idx), &old);
 	/* set_access on a slot never seen written keeps whatever gfn is there */
 	if (keep_gfn && !known && read_cache(slot_addr(s, idx), &raw))
 		return;

@@ -3,9 +3,12 @@
  * shadowtrace demo: run the built-in micro-guest scenarios under tracing
  * and print what was observed beside the ground truth.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "names.h"
 #include "compare.h"
@@ -113,12 +116,30 @@ static int run_scenario(struct session *s, const struct st_options *o, enum mg_s
 	return 0;
 }
 
+/* The demo's VMs need this host's KVM; without it, make demo runs the demo in the test VM. */
+static int kvm_usable(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "shadowtrace: demo: cannot open /dev/kvm (%s); 'make demo' runs the demo "
+			"inside the test VM instead\n", strerror(errno));
+		return ST_EXIT_ENV;
+	}
+	close(fd);
+	return 0;
+}
+
 int st_demo(const struct st_options *o)
 {
 	struct demo_result res = {};
 	struct session s;
 	struct json j;
-	int r = session_start(&s, o);
+	int r = kvm_usable();
+
+	if (r)
+		return r;
+	r = session_start(&s, o);
 
 	if (r)
 		return r;

@@ -316,7 +316,7 @@ static bool usable(const struct kernel_view *k, const struct candidate *c, char 
 
 static struct bpf_program *program(struct bpf_object *obj, const char *name)
 {
-	return name ? bpf_object__find_program_by_name(obj, name) : NULL;
+	return name && obj ? bpf_object__find_program_by_name(obj, name) : NULL;
 }
 
 static void set_autoload(struct bpf_object *obj, const char *name, bool on)

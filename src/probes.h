@@ -57,7 +57,8 @@ int probe_request_parse(const char *s);
 const char *probe_request_name(enum probe_request r);
 
 /*
- * Chooses per hook and prepares @obj (autoload, attach targets). @kvm_btf:
+ * Chooses per hook and prepares @obj (autoload, attach targets; NULL: only
+ * choose, as --list-probes does). @kvm_btf:
  * the kvm module's BTF, or NULL when KVM is built in. Returns 0, or -1 with
  * @err set (one line) when a forced mode fits no hook.
  */

@@ -189,9 +189,9 @@ static int attach_in_order(struct shadowtrace_bpf *skel)
 	return 0;
 }
 
-/* Checks the environment, opens the object and plans its probes. */
+/* Checks the environment, opens the object and plans its probes (@listing: plan only). */
 static struct tracer *tracer_open(const struct tracer_limits *lim, struct kernel_btf *k,
-				  int *status)
+				  bool listing, int *status)
 {
 	char err[256];
 	struct tracer *t;
@@ -218,7 +218,12 @@ static struct tracer *tracer_open(const struct tracer_limits *lim, struct kernel
 	size_maps(t->skel, lim);
 	t->plan.cache_has_access = k->cache_has_access;
 	memcpy(t->plan.skip, lim->skip_probes, sizeof(t->plan.skip));
-	if (probes_plan(&t->plan, lim->attach, t->skel->obj, k->vmlinux, k->kvm, err, sizeof(err))) {
+	/*
+	 * Only listing: no programs touched (libbpf 1.1 keeps the vmlinux BTF
+	 * an attach target loads until the object loads, leaking it otherwise)
+	 */
+	if (probes_plan(&t->plan, lim->attach, listing ? NULL : t->skel->obj, k->vmlinux, k->kvm,
+			err, sizeof(err))) {
 		refuse(status, ST_EXIT_ENV, "%s", err);
 		goto fail;
 	}
@@ -233,7 +238,7 @@ fail:
 struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
 {
 	struct kernel_btf k = { 0 };
-	struct tracer *t = tracer_open(lim, &k, status);
+	struct tracer *t = tracer_open(lim, &k, false, status);
 	int err;
 
 	kernel_btf_free(&k);
@@ -268,7 +273,7 @@ int tracer_list_probes(const struct tracer_limits *lim, const char *kernel, FILE
 {
 	struct kernel_btf k = { 0 };
 	int status = ST_EXIT_OK;
-	struct tracer *t = tracer_open(lim, &k, &status);
+	struct tracer *t = tracer_open(lim, &k, true, &status);
 
 	kernel_btf_free(&k);
 	if (!t)

@@ -43,9 +43,8 @@ cli_microguest_usage() {
 }
 
 # Refusals of the environment: exit 3 with one line (run as an unprivileged user).
-cli_refuse_unprivileged() {
-	command -v setpriv >/dev/null || return 0
-	[[ $(id -u) -eq 0 ]] || return 0
+kernel_refuse_unprivileged() {
+	needs_root
 	expect_one_line_error 3 "needs root \(or CAP_BPF and CAP_PERFMON\)" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$ST_BIN" -d 1
 }
@@ -56,55 +55,96 @@ btf_of() {
 	echo "$TMP/$1.o"
 }
 
-cli_refuse_kvm_missing() {
-	[[ $(id -u) -eq 0 ]] || return 0
+kernel_refuse_kvm_missing() {
+	needs_root
 	expect_one_line_error 3 "KVM is not loaded" env SHADOWTRACE_CHECK_BTF="$(btf_of no_kvm)" "$ST_BIN" -d 1
 }
 
-cli_refuse_kernel_without_cache() {
-	[[ $(id -u) -eq 0 ]] || return 0
+kernel_refuse_kernel_without_cache() {
+	needs_root
 	expect_one_line_error 3 "neither shadowed_translation nor gfns" \
 		env SHADOWTRACE_CHECK_BTF="$(btf_of no_cache)" "$ST_BIN" -d 1
 }
 
 # A pre-5.19 KVM (gfns only) is traced, and says access is unknown.
-cli_old_gfns_layout_accepted() {
-	[[ $(id -u) -eq 0 ]] || return 0
+kernel_old_gfns_layout_accepted() {
+	needs_root
 	local out
 	out=$(SHADOWTRACE_CHECK_BTF="$(btf_of old_layout)" "$ST_BIN" --list-probes)
 	grep -q '; cache gfns (before Linux 5.19: gfn only, access unknown)$' <<<"$out"
 }
 
-cli_attach_modes() {
+cli_attach_mode_words() {
 	expect_one_line_error 2 "unknown --attach mode 'bogus'" "$ST_BIN" --attach bogus -d 1
 	expect_one_line_error 2 "--skip-probe: at most 8 functions" "$ST_BIN" \
 		$(printf -- '--skip-probe f%d ' 1 2 3 4 5 6 7 8 9) -d 1
-	[[ $(id -u) -eq 0 ]] || return 0
-	# this platform: no kprobes, fentry refused (platform.md 1)
-	[[ ! -e /sys/bus/event_source/devices/kprobe ]] || return 0
-	expect_one_line_error 3 "--attach kprobe: no hook can use one on this kernel .kvm_mmu_page_set_translation: this kernel has no kprobes" \
-		"$ST_BIN" --attach kprobe -d 1
-	expect_one_line_error 3 "--attach fentry: no hook can use one on this kernel" \
-		"$ST_BIN" --attach fentry -d 1
 }
 
-# --list-probes on this platform: every hook on its tracepoint, each
-# function probe refused for the reason this kernel gives.
-cli_list_probes() {
-	[[ $(id -u) -eq 0 && ! -e /sys/bus/event_source/devices/kprobe ]] || return 0
-	local out
+# --list-probes: one line per candidate; each verdict must agree with what
+# the running kernel offers, read independently (kallsyms, the kprobe PMU,
+# KVM's BTF), and each hook has exactly one probe chosen.
+kernel_list_probes() {
+	needs_root
+	local out hook mode probe status fn kind
 	out=$("$ST_BIN" --list-probes --skip-probe mmu_set_spte)
-	grep -q -- '--attach auto: tracepoint; cache shadowed_translation' <<<"$out"
-	[[ $(grep -c ' chosen' <<<"$out") -eq 5 ]]
-	grep -qE '^set_translation +tracepoint +kvmmmu:kvm_mmu_set_spte +chosen' <<<"$out"
-	grep -qE '^set_access +tracepoint +kvmmmu:kvm_mmu_set_spte +chosen' <<<"$out"
-	grep -qE '^sync +tracepoint +kvmmmu:kvm_mmu_sync_page +chosen' <<<"$out"
-	grep -qE '^split +tracepoint +kvmmmu:kvm_mmu_split_huge_page +chosen' <<<"$out"
-	grep -qE '^set_translation +fentry +kvm_mmu_page_set_translation +no: inlined; only the compiler clone kvm_mmu_page_set_translation\.part\.0' <<<"$out"
-	grep -qE '^set_translation +fentry +__rmap_add +no: refused by the kernel: Operation not permitted' <<<"$out"
-	grep -qE '^set_translation +kprobe +__rmap_add +no: this kernel has no kprobes' <<<"$out"
-	grep -qE '^set_access +fentry +mmu_set_spte \(\+return\) +no: skipped \(--skip-probe\)' <<<"$out"
-	grep -qE '^set_access +fentry +kvm_mmu_page_set_access +no: no such symbol' <<<"$out"
+	grep -qE -- '--attach auto: (tracepoint|kprobe|fentry)' <<<"$out"
+	for hook in set_translation set_access sync split page_lifecycle; do
+		[[ $(grep -cE "^$hook .* chosen" <<<"$out") == 1 ]] || { echo "$hook: not one probe chosen"; return 1; }
+	done
+	while IFS=$'\t' read -r hook mode fn status; do
+		case $mode in
+		tracepoint)
+			[[ $status != chosen* ]] && continue
+			fn=${fn#kvmmmu:}
+			[[ $fn == *'{'* ]] && fn=kvm_mmu_get_page
+			has_tracepoint "$fn" || { echo "$hook: chose tracepoint $fn, which KVM's BTF lacks"; return 1; } ;;
+		kprobe | fentry)
+			kind=$(ksym_kind "$fn")
+			case $status in
+			chosen*)
+				[[ $kind == exact ]] || { echo "$hook: chose $mode $fn, not a symbol ($kind)"; return 1; }
+				[[ $mode == fentry ]] || has_kprobes || { echo "$hook: chose kprobe without kprobes"; return 1; } ;;
+			"no: this kernel has no kprobes")
+				! has_kprobes || { echo "$hook: says no kprobes, but the kernel has them"; return 1; } ;;
+			"no: no such symbol"*)
+				[[ $kind == none ]] || { echo "$hook: $fn is a symbol ($kind), said missing"; return 1; } ;;
+			"no: inlined; only the compiler clone"*)
+				[[ $kind == clone ]] || { echo "$hook: $fn is $kind, said a clone only"; return 1; } ;;
+			"no: skipped (--skip-probe)")
+				[[ $fn == mmu_set_spte ]] || { echo "$hook: $fn skipped unasked"; return 1; } ;;
+			esac ;;
+		*) echo "unknown mode '$mode' in: $hook $mode $fn $status"; return 1 ;;
+		esac
+	done < <(sed -n '3,$p' <<<"$out" |
+		sed -E 's/^([a-z_]+) +([a-z]+) +([^ ]+)( \([^)]*\))? +(chosen.*|no:.*)$/\1\t\2\t\3\t\5/')
+	# with no kprobes every kprobe line says so
+	has_kprobes || [[ -z $(grep -E '^[a-z_]+ +kprobe ' <<<"$out" | grep -v 'no: this kernel has no kprobes\|skipped') ]]
 	# no test program stays loaded
 	[[ -z $(bpftool prog show 2>/dev/null | grep st_test) ]]
+}
+
+# --attach kprobe|fentry: accepted where the kernel offers that probe for
+# set_translation (kprobes and a symbol; for fentry, what auto chose), and
+# then used; else refused with exit 3 and one line.
+kernel_attach_modes() {
+	needs_root
+	local mode auto out usable
+	auto=$("$ST_BIN" --list-probes --attach auto)
+	for mode in kprobe fentry; do
+		if [[ $mode == kprobe ]]; then
+			usable=no
+			has_kprobes && [[ $(ksym_kind kvm_mmu_page_set_translation) == exact ||
+					  $(ksym_kind __rmap_add) == exact ]] && usable=yes
+		else
+			grep -qE "^set_translation +fentry .* chosen" <<<"$auto" && usable=yes || usable=no
+		fi
+		if [[ $usable == yes ]]; then
+			out=$(expect_status 0 "$ST_BIN" --attach "$mode" --list-probes)
+			grep -qE "^set_translation +$mode .* chosen" <<<"$out" ||
+				{ echo "--attach $mode: set_translation not on a $mode: $out"; return 1; }
+		else
+			expect_one_line_error 3 "--attach $mode: no hook can use one on this kernel" \
+				"$ST_BIN" --attach "$mode" -d 1
+		fi
+	done
 }

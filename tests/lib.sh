@@ -4,8 +4,40 @@
 why_no_live() {
 	[[ $(id -u) -eq 0 ]] || { echo "not root"; return; }
 	[[ -c /dev/kvm ]] || { echo "no /dev/kvm"; return; }
+	(exec 3<>/dev/kvm) 2>/dev/null || { echo "/dev/kvm does not open"; return; }
 	[[ -r /sys/kernel/btf/vmlinux ]] || { echo "kernel has no BTF"; return; }
 	command -v jq >/dev/null || { echo "jq missing (make deps)"; return; }
+}
+
+# skip_test REASON: ends the test as skipped, for a reason (one line) that a
+# user cannot fix on this machine. Never a pass.
+skip_test() {
+	echo "$*" >"${SKIP_FILE:?}"
+	exit 77
+}
+
+# needs_root: kernel tests skip when not root (say so, never pass)
+needs_root() {
+	[[ $(id -u) -eq 0 ]] || skip_test "needs root"
+}
+
+# has_kprobes: the kernel offers kprobes (its kprobe PMU)
+has_kprobes() { [[ -e /sys/bus/event_source/devices/kprobe ]]; }
+
+# ksym_kind NAME: "exact" when NAME is a text symbol of the running kernel,
+# "clone" when only a compiler clone (NAME.part.N, NAME.isra.N ...) is, else "none"
+ksym_kind() {
+	awk -v f="$1" '$2 ~ /^[tT]$/ { if ($3 == f) e = 1; else if (index($3, f ".") == 1) c = 1 }
+		END { print e ? "exact" : c ? "clone" : "none" }' /proc/kallsyms
+}
+
+# has_tracepoint NAME: KVM's BTF (module or vmlinux) has the tracepoint NAME
+has_tracepoint() {
+	local f
+	for f in /sys/kernel/btf/vmlinux /sys/kernel/btf/kvm; do
+		[[ -r $f ]] && bpftool btf dump file "$f" 2>/dev/null | grep -q "'btf_trace_$1'" && return 0
+	done
+	return 1
 }
 
 # The comparable figures of one VM, normalized (jq filter on a figures object).
@@ -18,7 +50,7 @@ FIGURES='{translation_writes, translation_writes_by_page, first_writes, remaps,
 
 # trace CMD...: runs CMD under shadowtrace --json -c, output in $TMP/trace.json
 trace() {
-	timeout 120 "$ST_BIN" --json -c "$*" >"$TMP/trace.json"
+	timeout $((120 * SLOW)) "$ST_BIN" --json -c "$*" >"$TMP/trace.json"
 }
 
 # expect_vm NAME SCENARIO N [JSON]: VM NAME's figures equal the ground truth
@@ -81,9 +113,9 @@ trace_after_pause() {
 	"$MG_BIN" --pause-after "$pause" "$@" <"$fifo" >"$out" &
 	mg=$!
 	exec 7>"$fifo"
-	for _ in $(seq 100); do grep -q paused "$out" && break; sleep 0.1; done
+	for _ in $(seq $((100 * SLOW))); do grep -q paused "$out" && break; sleep 0.1; done
 	grep -q paused "$out" || { echo "micro-guest never paused"; return 1; }
-	timeout 60 "$ST_BIN" --json -p "$mg" -c "tests/wait-exit.sh $mg" >"$TMP/trace.json" 2>"$TMP/err" &
+	timeout $((60 * SLOW)) "$ST_BIN" --json -p "$mg" -c "tests/wait-exit.sh $mg" >"$TMP/trace.json" 2>"$TMP/err" &
 	st=$!
 	wait_ready "$TMP/err"
 	echo go >&7
@@ -94,7 +126,7 @@ trace_after_pause() {
 
 # wait_ready FILE: shadowtrace printed its "Tracing" line
 wait_ready() {
-	for _ in $(seq 100); do grep -q Tracing "$1" 2>/dev/null && return 0; sleep 0.1; done
+	for _ in $(seq $((100 * SLOW))); do grep -q Tracing "$1" 2>/dev/null && return 0; sleep 0.1; done
 	echo "tracer not ready: $(cat "$1")"
 	return 1
 }

@@ -53,7 +53,7 @@ live_pid_filter() {
 	local t=$!
 	"$MG_BIN" -name guest=other fault-churn 100 <"$TMP/go2" >/dev/null &
 	local o=$!
-	timeout 60 "$ST_BIN" --json -p "$t" -c "tests/wait-exit.sh $t $o" >"$TMP/trace.json" 2>"$TMP/err" &
+	timeout $((60 * SLOW)) "$ST_BIN" --json -p "$t" -c "tests/wait-exit.sh $t $o" >"$TMP/trace.json" 2>"$TMP/err" &
 	local st=$!
 	wait_ready "$TMP/err"
 	exec 7>"$TMP/go1" 8>"$TMP/go2"
@@ -65,7 +65,7 @@ live_pid_filter() {
 
 # -i: one JSON object per interval, counters never go backwards, exact at the end.
 live_interval_json() {
-	timeout 60 "$ST_BIN" --json -i 1 -c "$MG_BIN -name guest=iv fault-churn 100; sleep 2.5" >"$TMP/lines.json"
+	timeout $((60 * SLOW)) "$ST_BIN" --json -i 1 -c "$MG_BIN -name guest=iv fault-churn 100; sleep 2.5" >"$TMP/lines.json"
 	[[ $(wc -l <"$TMP/lines.json") -ge 3 ]]
 	jq -e . "$TMP/lines.json" >/dev/null
 	[[ $(tail -n1 "$TMP/lines.json" | jq .final) == true ]]
@@ -97,7 +97,7 @@ live_vm_map_full_counted() {
 	# x1 holds the one slot, paused; x2 comes and goes meanwhile and finds none
 	local fifo=$TMP/x1.go out=$TMP/x1.out
 	mkfifo "$fifo"
-	timeout 120 "$ST_BIN" --json --max-vms 1 -c "$MG_BIN -name guest=x1 --pause-after 1 \
+	timeout $((120 * SLOW)) "$ST_BIN" --json --max-vms 1 -c "$MG_BIN -name guest=x1 --pause-after 1 \
 		--passes 300 reuse 256 <$fifo >$out & exec 7>$fifo
 		until grep -q paused $out; do sleep 0.05; done
 		$MG_BIN -name guest=x2 fault-churn 100; echo go >&7; wait" >"$TMP/trace.json"
@@ -108,26 +108,28 @@ live_vm_map_full_counted() {
 
 # The built-in demo, as a user runs it, on the release build.
 live_demo_release_build() {
-	timeout 120 "$RELEASE_BIN" demo --json >"$TMP/demo.json"
+	timeout $((120 * SLOW)) "$RELEASE_BIN" demo --json >"$TMP/demo.json"
 	[[ $(jq '.matched' "$TMP/demo.json") == 6 ]]
 	[[ $(jq '.vms' "$TMP/demo.json") == 6 ]]
 	[[ $(jq '[.dropped[]] | add' "$TMP/demo.json") == 0 ]]
 }
 
 live_demo_multi_vm() {
-	timeout 120 "$ST_BIN" demo -n 64 --vms 3 >"$TMP/demo.txt"
+	timeout $((120 * SLOW)) "$ST_BIN" demo -n 64 --vms 3 >"$TMP/demo.txt"
 	grep -q '^18 of 18 VMs match the ground truth exactly' "$TMP/demo.txt"
 }
 
 # --attach tracepoint is the same as auto here, exactly.
 live_attach_tracepoint_explicit() {
-	timeout 60 "$ST_BIN" --attach tracepoint --json -c "$MG_BIN -name guest=t remap 64" >"$TMP/trace.json"
+	timeout $((60 * SLOW)) "$ST_BIN" --attach tracepoint --json -c "$MG_BIN -name guest=t remap 64" >"$TMP/trace.json"
 	[[ $(jq -r .attach_mode "$TMP/trace.json") == tracepoint ]]
 	expect_vm t remap 64
 }
 
-# The same figures on Debian's stock kernel (KVM as a module), under QEMU.
-live_stock_kernel_lane() {
+# The same figures on Debian's stock kernel (KVM as a module), under QEMU,
+# in all six attach configurations (its own boot; runs on every machine).
+lane_stock_kernel() {
 	command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86 missing (make deps)"; return 1; }
+	[[ -x .output/shadowtrace.static ]] || { echo "no static build (make static)"; return 1; }
 	timeout 900 tools/stock-kernel/lane.sh
 }

@@ -33,7 +33,7 @@ expect_series() {
 
 live_prom_file_exact() {
 	mkdir "$TMP/prom"
-	timeout 60 "$ST_BIN" --prom-file "$TMP/prom/st.prom" -c "$MG_BIN -name guest=p sync-flip 200" >/dev/null
+	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/prom/st.prom" -c "$MG_BIN -name guest=p sync-flip 200" >/dev/null
 	promtool check metrics <"$TMP/prom/st.prom"
 	local f=$TMP/prom/st.prom
 	[[ $(stat -c %a "$f") == 644 ]]
@@ -66,7 +66,7 @@ live_prom_node_exporter_scrape() {
 	"$NODE_EXPORTER" --web.listen-address="127.0.0.1:$port" --collector.disable-defaults \
 		--collector.textfile --collector.textfile.directory="$TMP/textfile" >"$TMP/ne.log" 2>&1 &
 	local ne=$!
-	timeout 60 "$ST_BIN" --prom-file "$TMP/textfile/shadowtrace.prom" \
+	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/textfile/shadowtrace.prom" \
 		-c "$MG_BIN -name guest=ne remap 300 & $MG_BIN -name guest=ne2 sync-flip 100; wait" >/dev/null
 	local ok=1
 	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/scrape" && ok=0 && break; sleep 0.1; done
@@ -84,7 +84,7 @@ live_prom_node_exporter_scrape() {
 live_prom_listen_http() {
 	local port
 	port=$(free_port)
-	timeout 60 "$ST_BIN" --listen "127.0.0.1:$port" --json \
+	timeout $((60 * SLOW)) "$ST_BIN" --listen "127.0.0.1:$port" --json \
 		-c "$MG_BIN -name guest=h fault-churn 120; sleep 3" >"$TMP/out.json" 2>"$TMP/err" &
 	local st=$!
 	local got=""
@@ -114,7 +114,7 @@ cli_prom_file_needs_prom_suffix() {
 # A missing directory: one message however many exports fail; tracing goes on.
 live_prom_missing_dir_reported_once() {
 	local rc=0
-	timeout 60 "$ST_BIN" --prom-file "$TMP/nope/st.prom" -i 1 -d 4 >/dev/null 2>"$TMP/err" || rc=$?
+	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/nope/st.prom" -i 1 -d 4 >/dev/null 2>"$TMP/err" || rc=$?
 	[[ $rc == 1 ]] || { echo "exit $rc, want 1 (final export failed)"; return 1; }
 	[[ $(grep -c 'cannot open directory of' "$TMP/err") == 1 ]] || { cat "$TMP/err"; return 1; }
 	[[ ! -e $TMP/nope ]]
@@ -131,7 +131,7 @@ with_tmpfs() {
 # Read-only file system after a first export: the file stays as it was.
 live_prom_readonly_keeps_previous() {
 	with_tmpfs 1m
-	timeout 60 "$ST_BIN" --prom-file "$TMP/fs/st.prom" -i 1 -d 5 \
+	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/fs/st.prom" -i 1 -d 5 \
 		-c "$MG_BIN -name guest=ro fault-churn 50; sleep 6" >/dev/null 2>"$TMP/err" &
 	local st=$!
 	for _ in $(seq 40); do [[ -s $TMP/fs/st.prom ]] && break; sleep 0.1; done
@@ -151,7 +151,7 @@ live_prom_readonly_keeps_previous() {
 # A full disk: previous file intact, no temporary file left, then recovery.
 live_prom_disk_full_then_recovers() {
 	with_tmpfs 64k
-	timeout 60 "$ST_BIN" --prom-file "$TMP/fs/st.prom" -i 1 -d 7 \
+	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/fs/st.prom" -i 1 -d 7 \
 		-c "$MG_BIN -name guest=full fault-churn 50; sleep 8" >/dev/null 2>"$TMP/err" &
 	local st=$!
 	for _ in $(seq 40); do [[ -s $TMP/fs/st.prom ]] && break; sleep 0.1; done
@@ -174,7 +174,7 @@ live_prom_disk_full_then_recovers() {
 # The export directory replaced by a file: reported once, tracing goes on.
 live_prom_dir_replaced_by_file() {
 	mkdir "$TMP/d"
-	timeout 60 "$ST_BIN" --prom-file "$TMP/d/st.prom" -i 1 -d 5 >/dev/null 2>"$TMP/err" &
+	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/d/st.prom" -i 1 -d 5 >/dev/null 2>"$TMP/err" &
 	local st=$!
 	for _ in $(seq 40); do [[ -s $TMP/d/st.prom ]] && break; sleep 0.1; done
 	rm -rf "$TMP/d" && touch "$TMP/d"

@@ -12,7 +12,7 @@ same_report() {
 live_record_report_equals_live() {
 	local s
 	for s in fault-churn sync-flip remap hugepage-dirtylog prefetch reuse; do
-		timeout 120 "$ST_BIN" record -o "$TMP/$s.strec" --json \
+		timeout $((120 * SLOW)) "$ST_BIN" record -o "$TMP/$s.strec" --json \
 			-c "$MG_BIN -name guest=$s --vms 2 $s 128" >"$TMP/live-$s.json" 2>"$TMP/err"
 		[[ ! -e $TMP/$s.strec.partial ]]
 		"$ST_BIN" report "$TMP/$s.strec" --json >"$TMP/rep-$s.json"
@@ -162,14 +162,28 @@ live_record_killed_partial_readable() {
 	expect_vm k fault-churn 256 "$TMP/k.json"
 }
 
-# The format's own fuzzer, briefly (make fuzz runs it longer).
+# The format's own fuzzer, briefly (make fuzz runs it longer); a crashing
+# input lands in .output-fuzz/artifacts/ (git-ignored): keep it as a
+# regression under tests/fuzz/regressions/.
 cli_fuzz_recording_parser() {
 	[[ -x ${FUZZ_BIN:-} ]] || { echo "no fuzzer built (clang's libFuzzer)"; return 1; }
-	mkdir -p "$TMP/corpus"
+	mkdir -p "$TMP/corpus" .output-fuzz/artifacts
 	cp tests/fuzz/seeds/* "$TMP/corpus/"
 	"$FUZZ_BIN" -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -max_len=65536 \
-		-print_final_stats=1 "$TMP/corpus" >"$TMP/fuzz.log" 2>&1 || { tail -30 "$TMP/fuzz.log"; return 1; }
+		-artifact_prefix=.output-fuzz/artifacts/ -print_final_stats=1 "$TMP/corpus" >"$TMP/fuzz.log" 2>&1 ||
+		{ tail -30 "$TMP/fuzz.log"; return 1; }
 	grep -q 'Done [0-9]* runs' "$TMP/fuzz.log"
+}
+
+# Every input that once crashed the parser runs clean (ASan + UBSan).
+cli_fuzz_regressions() {
+	[[ -x ${FUZZ_BIN:-} ]] || { echo "no fuzzer built (clang's libFuzzer)"; return 1; }
+	local f n=0
+	for f in tests/fuzz/regressions/*; do
+		"$FUZZ_BIN" -runs=1 "$f" >"$TMP/regr.log" 2>&1 || { echo "$f:"; tail -20 "$TMP/regr.log"; return 1; }
+		n=$((n + 1))
+	done
+	[[ $n -gt 0 ]]
 }
 
 # An output that cannot be written: one line, status 1, nothing left.
@@ -191,7 +205,7 @@ live_record_disk_full() {
 	# a block of 1 MiB of records fits (zlib: ~150 KiB), not the whole run
 	with_tmpfs 256k
 	local rc=0
-	timeout 120 "$ST_BIN" record -o "$TMP/fs/f.strec" --json \
+	timeout $((120 * SLOW)) "$ST_BIN" record -o "$TMP/fs/f.strec" --json \
 		-c "$MG_BIN -name guest=full --passes 200 reuse 2048" >"$TMP/live.json" 2>"$TMP/err" || rc=$?
 	[[ $rc == 1 ]] || { echo "exit $rc"; cat "$TMP/err"; return 1; }
 	grep -q "cannot write $TMP/fs/f.strec.partial: No space left on device" "$TMP/err"

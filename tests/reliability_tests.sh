@@ -3,7 +3,7 @@
 
 # 200 VMs, 8 at a time: each exact, nothing dropped, maps back to empty.
 live_vm_churn_200() {
-	timeout 120 "$ST_BIN" --json -c "for i in \$(seq 25); do $MG_BIN -name guest=c --vms 8 fault-churn 64 || exit 1; done" >"$TMP/churn.json"
+	timeout $((120 * SLOW)) "$ST_BIN" --json -c "for i in \$(seq 25); do $MG_BIN -name guest=c --vms 8 fault-churn 64 || exit 1; done" >"$TMP/churn.json"
 	local want got
 	want=$("$MG_BIN" --expect fault-churn 64 | jq -S -c "$FIGURES")
 	[[ $(jq '.vms | length' "$TMP/churn.json") == 200 ]]
@@ -36,7 +36,7 @@ live_maps_back_to_baseline() {
 
 # Maps too small on purpose: counted, reported, and a later VM is exact again.
 live_full_maps_counted_then_recovered() {
-	timeout 120 "$ST_BIN" --json --max-shadow-pages 64 \
+	timeout $((120 * SLOW)) "$ST_BIN" --json --max-shadow-pages 64 \
 		-c "$MG_BIN -name guest=big --vms 3 fault-churn 16384; $MG_BIN -name guest=after fault-churn 100" >"$TMP/p.json"
 	[[ $(jq '.dropped.shadow_page_map_full' "$TMP/p.json") -gt 0 ]]
 	[[ $(jq '.dropped.unknown_shadow_page' "$TMP/p.json") -gt 0 ]]
@@ -111,8 +111,8 @@ live_two_instances_and_sighup() {
 }
 
 # Kernel without BTF (hidden in a private mount namespace): exit 3, one line.
-cli_refuse_no_btf() {
-	[[ $(id -u) -eq 0 ]] || return 0
+kernel_refuse_no_btf() {
+	needs_root
 	expect_one_line_error 3 "kernel has no BTF" unshare -m sh -c \
 		"mount -t tmpfs none /sys/kernel/btf && exec $ST_BIN -d 1"
 }
@@ -122,7 +122,7 @@ live_prom_symlink_not_followed() {
 	mkdir "$TMP/s"
 	: >"$TMP/victim"
 	ln -s "$TMP/victim" "$TMP/s/st.prom"
-	timeout 60 "$ST_BIN" --prom-file "$TMP/s/st.prom" -c "$MG_BIN fault-churn 10" >/dev/null
+	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/s/st.prom" -c "$MG_BIN fault-churn 10" >/dev/null
 	[[ ! -s $TMP/victim ]]
 	[[ -f $TMP/s/st.prom && ! -L $TMP/s/st.prom ]]
 	[[ $(stat -c %a "$TMP/s/st.prom") == 644 ]]
@@ -143,7 +143,7 @@ live_drops_privileges() {
 # The long-running loop under valgrind: no leak (release build).
 live_valgrind_no_leaks() {
 	command -v valgrind >/dev/null || { echo "valgrind missing (make deps)"; return 1; }
-	timeout 300 valgrind -q --suppressions=tests/valgrind.supp --leak-check=full \
+	timeout $((300 * SLOW)) valgrind -q --suppressions=tests/valgrind.supp --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=9 "$RELEASE_BIN" -i 1 --json --prom-file "$TMP/vg.prom" \
 		-c "for i in 1 2 3; do $MG_BIN -name guest=vg --vms 4 sync-flip 128; sleep 0.6; done" \

@@ -304,19 +304,32 @@ static void test_record_fields(void)
 	CHECK(rec_trailer_decode(buf, rec_trailer_size(&t) - 1, &u) == -1);
 }
 
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	{ "translation_decode", test_translation_decode },
+	{ "hist_edges", test_hist_edges },
+	{ "access_letters", test_access_letters },
+	{ "vm_names", test_vm_names },
+	{ "json_escape", test_json_escape },
+	{ "compare", test_compare },
+	{ "expectations_consistent", test_expectations_consistent },
+	{ "figures_json", test_figures_json_roundtrip_keys },
+	{ "scenario_names", test_scenario_names },
+	{ "u64map", test_u64map },
+	{ "record_fields", test_record_fields },
+};
+
+/* PLAN first: the runner fails a binary that reports fewer results (a crash) */
 int main(void)
 {
-	run("translation_decode", test_translation_decode);
-	run("hist_edges", test_hist_edges);
-	run("access_letters", test_access_letters);
-	run("vm_names", test_vm_names);
-	run("json_escape", test_json_escape);
-	run("compare", test_compare);
-	run("expectations_consistent", test_expectations_consistent);
-	run("figures_json", test_figures_json_roundtrip_keys);
-	run("scenario_names", test_scenario_names);
-	run("u64map", test_u64map);
-	run("record_fields", test_record_fields);
+	size_t n = sizeof(tests) / sizeof(tests[0]);
+
+	printf("PLAN %zu\n", n);
+	fflush(stdout);
+	for (size_t i = 0; i < n; i++)
+		run(tests[i].name, tests[i].fn);
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -19,6 +19,7 @@ need curl curl
 need valgrind valgrind
 need qemu-system-x86_64 qemu-system-x86
 need busybox busybox-static
+need xz xz-utils
 need unshare util-linux
 need promtool prometheus
 need /usr/bin/prometheus-node-exporter prometheus-node-exporter
