@@ -187,7 +187,7 @@ static const char *clone_of(const struct kernel_view *k, const char *func, bool 
 /* The fd of loaded BTF object @name (a module), or 0. */
 static int module_btf_fd(const char *name)
 {
-	char got[64];
+	char got[64] = "";	/* the kernel fills it; empty if it does not */
 	__u32 id = 0;
 
 	while (!bpf_btf_get_next_id(id, &id)) {

@@ -85,11 +85,15 @@ cli_attach_mode_words() {
 # KVM's BTF), and each hook has exactly one probe chosen.
 kernel_list_probes() {
 	needs_root
-	local out hook mode probe status fn kind
+	local out rows hook mode status fn kind
 	out=$("$ST_BIN" --list-probes --skip-probe mmu_set_spte)
 	grep -qE -- '--attach auto: (tracepoint|kprobe|fentry)' <<<"$out"
+	# HOOK MODE PROBE STATUS, tab-separated; "(return)" notes dropped
+	rows=$(sed -n '3,$p' <<<"$out" |
+		sed -E 's/^([a-z_]+) +([a-z]+) +([^ ]+)( \([^)]*\))? +(chosen.*|no:.*)$/\1\t\2\t\3\t\5/')
 	for hook in set_translation set_access sync split page_lifecycle; do
-		[[ $(grep -cE "^$hook .* chosen" <<<"$out") == 1 ]] || { echo "$hook: not one probe chosen"; return 1; }
+		[[ $(awk -F'\t' -v h="$hook" '$1 == h && $4 ~ /^chosen/' <<<"$rows" | wc -l) == 1 ]] ||
+			{ echo "$hook: not one probe chosen: $out"; return 1; }
 	done
 	while IFS=$'\t' read -r hook mode fn status; do
 		case $mode in
@@ -115,8 +119,7 @@ kernel_list_probes() {
 			esac ;;
 		*) echo "unknown mode '$mode' in: $hook $mode $fn $status"; return 1 ;;
 		esac
-	done < <(sed -n '3,$p' <<<"$out" |
-		sed -E 's/^([a-z_]+) +([a-z]+) +([^ ]+)( \([^)]*\))? +(chosen.*|no:.*)$/\1\t\2\t\3\t\5/')
+	done <<<"$rows"
 	# with no kprobes every kprobe line says so
 	has_kprobes || [[ -z $(grep -E '^[a-z_]+ +kprobe ' <<<"$out" | grep -v 'no: this kernel has no kprobes\|skipped') ]]
 	# no test program stays loaded

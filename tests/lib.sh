@@ -9,6 +9,12 @@ why_no_live() {
 	command -v jq >/dev/null || { echo "jq missing (make deps)"; return; }
 }
 
+# What --attach auto uses on this kernel, as the tool names it ("tracepoint",
+# "fentry+tracepoint", ...).
+auto_attach_mode() {
+	"$ST_BIN" --list-probes 2>/dev/null | sed -n 's/.*--attach auto: \([a-z+]*\).*/\1/p'
+}
+
 # skip_test REASON: ends the test as skipped, for a reason (one line) that a
 # user cannot fix on this machine. Never a pass.
 skip_test() {

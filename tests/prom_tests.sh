@@ -52,7 +52,7 @@ live_prom_file_exact() {
 	expect_series "$f" 'shadowtrace_slot_access_changes_bucket\{vm="p",pid="[0-9]+",le="\+Inf"\}' 202
 	expect_series "$f" 'shadowtrace_slot_access_changes_sum\{vm="p",pid="[0-9]+"\}' 401
 	expect_series "$f" 'shadowtrace_access_change_interval_seconds_count\{vm="p",pid="[0-9]+"\}' 200
-	grep -q '^shadowtrace_build_info{version="[^"]*",attach_mode="tracepoint",kernel="[^"]*"} 1$' "$f"
+	grep -q "^shadowtrace_build_info{version=\"[^\"]*\",attach_mode=\"$(auto_attach_mode)\",kernel=\"$(uname -r)\"} 1\$" "$f"
 	grep -q '^shadowtrace_dropped_events_total{reason="shadow_page_map_full"} 0$' "$f"
 	no_temp_files "$TMP/prom"
 }

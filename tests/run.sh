@@ -133,6 +133,7 @@ run_in_test_vm() {
 	want=$( (tests_of kernel; tests_of live) | wc -l)
 	[[ $want -gt 0 ]] || return 0
 	echo "tests: $want kernel and live tests in the test VM (tools/testvm/run)"
+	want=$((want + 2))	# and its check_leftovers: programs, processes
 	while IFS= read -r line; do
 		if [[ $line =~ ^[0-9]+\ passed,\ [0-9]+\ failed ]]; then
 			closing=$line
@@ -192,7 +193,7 @@ if [[ $IN_VM == 1 ]]; then
 		run_tests $(tests_of live)
 	fi
 	check_leftovers
-	echo "TESTVM-LIVE $live_ran test VM ($(uname -r), kvm_amd npt=${TESTVM_NPT:-?}, attach auto: $("$ST_BIN" --list-probes 2>/dev/null | sed -n 's/.*--attach auto: \([a-z+]*\).*/\1/p'))"
+	echo "TESTVM-LIVE $live_ran test VM ($(uname -r), kvm_amd npt=${TESTVM_NPT:-?}, attach auto: $(auto_attach_mode))"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[[ $failed -eq 0 ]]
 	exit
