@@ -326,8 +326,8 @@ int main(void)
 {
 	size_t n = sizeof(tests) / sizeof(tests[0]);
 
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* a crash keeps the lines before it */
 	printf("PLAN %zu\n", n);
-	fflush(stdout);
 	for (size_t i = 0; i < n; i++)
 		run(tests[i].name, tests[i].fn);
 	printf("unit: %d passed, %d failed\n", passed, failed);
