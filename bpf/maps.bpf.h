@@ -16,6 +16,12 @@ const volatile bool sync_stores_seen = false;
  * SPTE change are writes, as in every other mode.
  */
 const volatile bool stores_need_mark = false;
+/*
+ * A probe at FNAME(sync_page)'s return ends each sync: until then every
+ * store to the synced page is sync's. Without one (Linux 6.12 has no
+ * paging64_sync_page) the page's next store may be a fault's.
+ */
+const volatile bool sync_return_seen = false;
 /* shadowtrace record: every accounting call is also emitted as an event */
 const volatile bool recording = false;
 const volatile __u64 ring_bytes = 4096;	/* = the events ring buffer's size */

@@ -32,6 +32,13 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/*
+ * KVM never passes NULL to these tracepoints, but from Linux 6.12 (and in
+ * its LTS series) the verifier types every tp_btf pointer argument as
+ * maybe-NULL and refuses arithmetic on it until it is checked: hence the
+ * "!sp" and "!kvm" tests below.
+ */
+
 SEC("tp_btf/kvm_mmu_set_spte")
 int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 {
@@ -57,7 +64,7 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 	struct vm_ref v;
 	struct kvm *kvm;
 
-	if (!traced_process() || !(x = cpu()))
+	if (!sp || !traced_process() || !(x = cpu()))
 		return 0;
 	if (!created) {
 		/* a page found in KVM's hash: adopt its VM if new to us */
@@ -89,7 +96,7 @@ static __always_inline struct st_sp *zap_sync_sp(struct kvm_mmu_page *sp, struct
 	struct st_sp *s;
 
 	*zapped = false;
-	if (!traced_process() || read_sp(sp, f))
+	if (!sp || !traced_process() || read_sp(sp, f))
 		return NULL;
 	s = bpf_map_lookup_elem(&sps, &f->spt);
 	if (s && s->zapped) {
@@ -129,7 +136,7 @@ int BPF_PROG(tp_unsync_page, struct kvm_mmu_page *sp)
 {
 	struct vm_ref v;
 
-	if (!traced_process() || !sp_lookup((__u64)BPF_CORE_READ(sp, spt), sp, &v))
+	if (!sp || !traced_process() || !sp_lookup((__u64)BPF_CORE_READ(sp, spt), sp, &v))
 		return 0;
 	resolve_pending(&v);
 	account_page_event(&v, (__u64)BPF_CORE_READ(sp, spt), ST_SP_UNSYNCED, ST_EVF_COUNTED);
@@ -156,8 +163,8 @@ int BPF_PROG(tp_sync_page, struct kvm_mmu_page *sp)
 	account_page_event(&v, f.spt, ST_SP_SYNCED, ST_EVF_COUNTED);
 	/* gptes of 64-bit/PAE legacy paging only; not 32-bit, not nested EPT */
 	pend_sync(&v, s, f.spt, !f.gpte4 && !f.guest_mode);
-	x = cpu();
-	if (x) {	/* a probe at FNAME(sync_page)'s return resolves it at once */
+	x = sync_return_seen ? cpu() : NULL;
+	if (x) {	/* the probe at FNAME(sync_page)'s return resolves it at once */
 		x->sync_vm = v.slot + 1;
 		x->sync_spt = f.spt;
 	}
@@ -174,7 +181,7 @@ int BPF_PROG(tp_zap_all_fast, struct kvm *kvm)
 {
 	struct vm_ref v;
 
-	if (!traced_process() || !kvm_is_current(kvm) || vm_get(kvm, &v, 0))
+	if (!kvm || !traced_process() || !kvm_is_current(kvm) || vm_get(kvm, &v, 0))
 		return 0;
 	resolve_pending(&v);
 	return 0;

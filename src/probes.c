@@ -439,6 +439,7 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 	p->needs_set_spte_tracepoint = false;
 	p->sync_stores_seen = false;
 	p->stores_need_mark = false;
+	p->sync_return_seen = false;
 	for (int h = 0; h < PROBE_HOOKS; h++)
 		for_each_candidate(h, i) {
 			set_autoload(obj, candidates[h][i].entry, false);
@@ -453,6 +454,8 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 			p->sync_stores_seen = true;
 		if (c->sees_every_store)
 			p->stores_need_mark = true;
+		if (h == HOOK_SYNC && c->exit)
+			p->sync_return_seen = true;
 		if (c->mode == TP && c->entry)
 			p->needs_set_spte_tracepoint = true;
 		for (int j = 0; j < 2; j++) {

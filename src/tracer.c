@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Load and attach the BPF side; read and recycle its per-VM state. */
+#define _GNU_SOURCE	/* vasprintf */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ struct kernel_btf {
 };
 
 static char libbpf_last[512];
+static char verifier_said[512];	/* "PROGRAM: the verifier's reason", of a failed load */
 
 static bool debug_enabled(void)
 {
@@ -44,12 +46,48 @@ static bool debug_enabled(void)
 	return d && d[0] && strcmp(d, "0");
 }
 
+/*
+ * From libbpf's "prog 'NAME': -- BEGIN PROG LOAD LOG --\n...-- END PROG
+ * LOAD LOG --" message: the program and the log's last line that is not
+ * the verifier's statistics (its reason for refusing).
+ */
+static void keep_verifier_reason(const char *msg)
+{
+	const char *name = strstr(msg, "prog '"), *log = strstr(msg, "-- BEGIN PROG LOAD LOG --\n");
+	const char *end = log ? strstr(log, "-- END PROG LOAD LOG --") : NULL;
+	const char *line, *reason = NULL;
+	int reason_len = 0, name_len;
+
+	if (!name || !end)
+		return;
+	name += strlen("prog '");
+	name_len = (int)strcspn(name, "'");
+	for (line = strchr(log, '\n') + 1; line < end; line = strchr(line, '\n') + 1) {
+		int len = (int)strcspn(line, "\n");
+
+		if (len && strncmp(line, "processed ", 10) && strncmp(line, "verification time", 17)) {
+			reason = line;
+			reason_len = len;
+		}
+		if (!line[len])
+			break;
+	}
+	if (reason)
+		snprintf(verifier_said, sizeof(verifier_said), "%.*s: %.*s", name_len, name,
+			 reason_len, reason);
+}
+
 /* Keep libbpf quiet, but remember its last warning for our one-line error. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_WARN && !debug_enabled()) {
-		vsnprintf(libbpf_last, sizeof(libbpf_last), fmt, ap);
-		libbpf_last[strcspn(libbpf_last, "\n")] = 0;
+		char *msg = NULL;
+
+		if (vasprintf(&msg, fmt, ap) < 0)
+			return 0;
+		keep_verifier_reason(msg);
+		snprintf(libbpf_last, sizeof(libbpf_last), "%.*s", (int)strcspn(msg, "\n"), msg);
+		free(msg);
 		return 0;
 	}
 	if (debug_enabled())
@@ -229,6 +267,7 @@ static struct tracer *tracer_open(const struct tracer_limits *lim, struct kernel
 	}
 	t->skel->rodata->sync_stores_seen = t->plan.sync_stores_seen;
 	t->skel->rodata->stores_need_mark = t->plan.stores_need_mark;
+	t->skel->rodata->sync_return_seen = t->plan.sync_return_seen;
 	return t;
 fail:
 	tracer_stop(t);
@@ -244,7 +283,13 @@ struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
 	kernel_btf_free(&k);
 	if (!t)
 		return NULL;
+	verifier_said[0] = 0;
 	err = shadowtrace_bpf__load(t->skel);
+	if (err && verifier_said[0]) {
+		refuse(status, ST_EXIT_ENV, "cannot load BPF programs: the verifier refuses %s "
+		       "(SHADOWTRACE_DEBUG=1 shows its log)", verifier_said);
+		goto fail;
+	}
 	if (err) {
 		refuse(status, err == -EPERM ? ST_EXIT_ENV : ST_EXIT_RUNTIME,
 		       "cannot load BPF programs: %s%s%s", strerror(-err),

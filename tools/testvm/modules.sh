@@ -1,11 +1,17 @@
 # Sourced: copy_modules KDIR RELEASE DEST NAME...: each module NAME and the
 # modules it depends on into DEST (uncompressed), and their load order into
 # DEST/order. Debian's kernel package has no modules.dep: the dependencies
-# are read from each module's own .modinfo ("depends=").
+# are read from each module's own .modinfo ("depends="). A module built into
+# the kernel (modules.builtin) needs nothing.
 copy_modules() {
 	local kdir=$1 release=$2 dest=$3 f base
 	shift 3
 	declare -A ko=() seen=()
+	while IFS= read -r f; do
+		base=${f##*/}
+		base=${base%%.ko*}
+		seen[${base//-/_}]=builtin
+	done <"$kdir/lib/modules/$release/modules.builtin"
 	while IFS= read -r f; do
 		base=${f##*/}
 		base=${base%%.ko*}
