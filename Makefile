@@ -44,7 +44,7 @@ MG_SRCS   := $(filter-out tools/microguest/main.c,$(wildcard tools/microguest/*.
 MG_OBJS   := $(patsubst tools/microguest/%.c,$(OUTPUT)/mg/%.o,$(MG_SRCS))
 # user-space code shared by shadowtrace, the micro-guest CLI and the unit tests
 LIB_SRCS  := src/figures_json.c src/json.c src/hist.c src/names.c src/compare.c src/vm_name.c \
-	     src/recfile.c src/replay.c src/u64map.c src/prom_file.c
+	     src/recfile.c src/replay.c src/u64map.c src/prom_file.c src/verifier_log.c
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))

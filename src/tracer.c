@@ -16,6 +16,7 @@
 
 #include "probes.h"
 #include "tracer.h"
+#include "verifier_log.h"
 #include "vm_name.h"
 #include "shadowtrace.skel.h"
 
@@ -46,37 +47,6 @@ static bool debug_enabled(void)
 	return d && d[0] && strcmp(d, "0");
 }
 
-/*
- * From libbpf's "prog 'NAME': -- BEGIN PROG LOAD LOG --\n...-- END PROG
- * LOAD LOG --" message: the program and the log's last line that is not
- * the verifier's statistics (its reason for refusing).
- */
-static void keep_verifier_reason(const char *msg)
-{
-	const char *name = strstr(msg, "prog '"), *log = strstr(msg, "-- BEGIN PROG LOAD LOG --\n");
-	const char *end = log ? strstr(log, "-- END PROG LOAD LOG --") : NULL;
-	const char *line, *reason = NULL;
-	int reason_len = 0, name_len;
-
-	if (!name || !end)
-		return;
-	name += strlen("prog '");
-	name_len = (int)strcspn(name, "'");
-	for (line = strchr(log, '\n') + 1; line < end; line = strchr(line, '\n') + 1) {
-		int len = (int)strcspn(line, "\n");
-
-		if (len && strncmp(line, "processed ", 10) && strncmp(line, "verification time", 17)) {
-			reason = line;
-			reason_len = len;
-		}
-		if (!line[len])
-			break;
-	}
-	if (reason)
-		snprintf(verifier_said, sizeof(verifier_said), "%.*s: %.*s", name_len, name,
-			 reason_len, reason);
-}
-
 /* Keep libbpf quiet, but remember its last warning for our one-line error. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -85,7 +55,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 		if (vasprintf(&msg, fmt, ap) < 0)
 			return 0;
-		keep_verifier_reason(msg);
+		verifier_reason(msg, verifier_said, sizeof(verifier_said));
 		snprintf(libbpf_last, sizeof(libbpf_last), "%.*s", (int)strcspn(msg, "\n"), msg);
 		free(msg);
 		return 0;

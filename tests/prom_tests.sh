@@ -69,7 +69,7 @@ live_prom_node_exporter_scrape() {
 	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/textfile/shadowtrace.prom" \
 		-c "$MG_BIN -name guest=ne remap 300 & $MG_BIN -name guest=ne2 sync-flip 100; wait" >/dev/null
 	local ok=1
-	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/scrape" && ok=0 && break; sleep 0.1; done
+	for _ in $(seq $((50 * SLOW))); do curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/scrape" && ok=0 && break; sleep 0.1; done
 	kill "$ne"; wait "$ne" 2>/dev/null || true
 	[[ $ok == 0 ]] || { echo "node_exporter did not answer: $(cat "$TMP/ne.log")"; return 1; }
 	local f=$TMP/scrape
@@ -88,7 +88,7 @@ live_prom_listen_http() {
 		-c "$MG_BIN -name guest=h fault-churn 120; sleep 3" >"$TMP/out.json" 2>"$TMP/err" &
 	local st=$!
 	local got=""
-	for _ in $(seq 60); do
+	for _ in $(seq $((60 * SLOW))); do
 		sleep 0.1
 		got=$(curl -sf "http://127.0.0.1:$port/metrics" || true)
 		grep -q 'origin="fault",from="-ux",to="wux"} 120' <<<"$got" && break
@@ -134,7 +134,7 @@ live_prom_readonly_keeps_previous() {
 	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/fs/st.prom" -i 1 -d 5 \
 		-c "$MG_BIN -name guest=ro fault-churn 50; sleep 6" >/dev/null 2>"$TMP/err" &
 	local st=$!
-	for _ in $(seq 40); do [[ -s $TMP/fs/st.prom ]] && break; sleep 0.1; done
+	for _ in $(seq $((40 * SLOW))); do [[ -s $TMP/fs/st.prom ]] && break; sleep 0.1; done
 	sleep 1.2	# an export after the VM exited
 	mount -o remount,ro "$TMP/fs"
 	cp "$TMP/fs/st.prom" "$TMP/before"
@@ -154,7 +154,7 @@ live_prom_disk_full_then_recovers() {
 	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/fs/st.prom" -i 1 -d 7 \
 		-c "$MG_BIN -name guest=full fault-churn 50; sleep 8" >/dev/null 2>"$TMP/err" &
 	local st=$!
-	for _ in $(seq 40); do [[ -s $TMP/fs/st.prom ]] && break; sleep 0.1; done
+	for _ in $(seq $((40 * SLOW))); do [[ -s $TMP/fs/st.prom ]] && break; sleep 0.1; done
 	sleep 1.2
 	# leave less room than one export needs
 	dd if=/dev/zero of="$TMP/fs/filler" bs=1k count=64 2>/dev/null || true
@@ -176,7 +176,7 @@ live_prom_dir_replaced_by_file() {
 	mkdir "$TMP/d"
 	timeout $((60 * SLOW)) "$ST_BIN" --prom-file "$TMP/d/st.prom" -i 1 -d 5 >/dev/null 2>"$TMP/err" &
 	local st=$!
-	for _ in $(seq 40); do [[ -s $TMP/d/st.prom ]] && break; sleep 0.1; done
+	for _ in $(seq $((40 * SLOW))); do [[ -s $TMP/d/st.prom ]] && break; sleep 0.1; done
 	rm -rf "$TMP/d" && touch "$TMP/d"
 	local rc=0
 	wait "$st" || rc=$?
@@ -207,7 +207,7 @@ live_prom_exited_vm_kept_then_dropped() {
 	wait_ready "$TMP/err"
 	"$MG_BIN" -name guest=gone fault-churn 30
 	local seen=0
-	for _ in $(seq 30); do
+	for _ in $(seq $((30 * SLOW))); do
 		grep -q 'origin="fault",from="-ux",to="wux"} 30' "$TMP/keep/st.prom" 2>/dev/null && { seen=1; break; }
 		sleep 0.2
 	done

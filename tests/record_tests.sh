@@ -193,7 +193,7 @@ live_record_bad_output() {
 		"$ST_BIN" record -o "$TMP/no/such/dir/x.strec" -d 1
 	[[ ! -e $TMP.partial ]]
 	# the kernel frees the detached programs after a grace period
-	for _ in $(seq 40); do bpftool prog show | grep -q tp_set_spte || return 0; sleep 0.05; done
+	for _ in $(seq $((40 * SLOW))); do bpftool prog show | grep -q tp_set_spte || return 0; sleep 0.05; done
 	echo "BPF programs still loaded"
 	return 1
 }

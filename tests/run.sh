@@ -19,7 +19,8 @@
 # to run only matching tests), TEST_TIMEOUT (seconds a test may take), LIVE:
 #   auto  (default) on the host when its /dev/kvm works, else in the test VM
 #   host  on the host (fails when its /dev/kvm does not work)
-#   vm    in the test VM (tools/testvm/run), whatever the host has
+#   vm    in the test VM (tools/testvm/run), whatever the host has: one
+#         per kernel of TESTVM_KERNELS (default Debian 12's 6.1)
 # Inside the test VM the suite runs as "tests/run.sh --in-vm".
 set -u
 cd "$(dirname "$0")/.."
@@ -32,6 +33,9 @@ TESTS=${TESTS:-.}
 LIVE=${LIVE:-auto}
 IN_VM=0
 [[ ${1:-} == --in-vm ]] && IN_VM=1
+# the test VM's kernels (packages or meta-packages), each its own VM, all
+# at once: "linux-image-amd64 linux-image-6.12-amd64" adds the 6.12 LTS
+TESTVM_KERNELS=${TESTVM_KERNELS:-linux-image-amd64}
 TEST_TIMEOUT=${TEST_TIMEOUT:-1200}	# seconds, per test: a hung test fails, the suite goes on
 # the tests' hang guards (timeouts, waits for readiness) are multiplied by
 # SLOW: software emulation in the test VM runs BPF verification ~20x slower
@@ -127,13 +131,19 @@ live_where() {
 	esac
 }
 
-# The suite inside the test VM: its results join ours, prefixed "vm/".
-run_in_test_vm() {
-	local want got=0 verdict name rest closing="" rc
-	want=$( (tests_of kernel; tests_of live) | wc -l)
-	[[ $want -gt 0 ]] || return 0
-	echo "tests: $want kernel and live tests in the test VM (tools/testvm/run)"
-	want=$((want + 2))	# and its check_leftovers: programs, processes
+# The suite inside the test VM on kernel package $1: its raw output, then
+# "TESTVM-EXIT status".
+vm_suite() {
+	TESTVM_KERNEL=$1 tools/testvm/run --env ST_BIN --env MG_BIN --env RELEASE_BIN --env TESTS \
+		--env ASAN_OPTIONS --env UBSAN_OPTIONS --env TEST_TIMEOUT --env FUZZ_BIN \
+		-- tests/run.sh --in-vm 2>&1
+	echo "TESTVM-EXIT $?"
+}
+
+# collect_vm LABEL WANT: vm_suite's output on stdin; its results join ours
+# as LABEL/NAME, and it must have run WANT of them.
+collect_vm() {
+	local label=$1 want=$2 got=0 line verdict name rest closing="" rc=""
 	while IFS= read -r line; do
 		if [[ $line =~ ^[0-9]+\ passed,\ [0-9]+\ failed ]]; then
 			closing=$line
@@ -141,21 +151,49 @@ run_in_test_vm() {
 		fi
 		read -r verdict name rest <<<"$line"
 		case $verdict in
-		PASS) got=$((got + 1)); pass "vm/$name" "$rest" ;;
-		FAIL) got=$((got + 1)); fail "vm/${name%:}" "$rest" ;;
-		SKIP) got=$((got + 1)); skip "vm/${name%:}" "$rest" ;;
-		TESTVM-LIVE) live_ran=$((live_ran + name)); LIVE_WHERE_TEXT=$rest ;;
+		PASS) got=$((got + 1)); pass "$label/$name" "$rest" ;;
+		FAIL) got=$((got + 1)); fail "$label/${name%:}" "$rest" ;;
+		SKIP) got=$((got + 1)); skip "$label/${name%:}" "$rest" ;;
+		TESTVM-LIVE)
+			live_ran=$((live_ran + name))
+			LIVE_WHERE_TEXT+="${LIVE_WHERE_TEXT:+; }$rest: $name live tests" ;;
 		TESTVM-EXIT) rc=$name ;;
-		*) echo "  vm| $line" ;;
+		*) echo "  $label| $line" ;;
 		esac
-	done < <(tools/testvm/run --env ST_BIN --env MG_BIN --env RELEASE_BIN --env TESTS \
-		--env ASAN_OPTIONS --env UBSAN_OPTIONS --env TEST_TIMEOUT --env FUZZ_BIN \
-		-- tests/run.sh --in-vm 2>&1; echo "TESTVM-EXIT $?")
+	done
 	if [[ ${rc:-125} != 0 && ${rc:-125} != 1 ]] || [[ -z $closing ]]; then
-		fail vm "the test VM did not complete the suite (exit ${rc:-?})"
+		fail "$label" "the test VM did not complete the suite (exit ${rc:-?})"
 	elif [[ $got != "$want" ]]; then
-		fail vm "the test VM ran $got of $want tests"
+		fail "$label" "the test VM ran $got of $want tests"
 	fi
+}
+
+# The kernel and live tests in a test VM per kernel of TESTVM_KERNELS, all
+# at once (each QEMU uses one CPU); the first one's results as they come.
+run_in_test_vms() {
+	local want kernels=() labels=() k rel i pids=()
+	want=$( (tests_of kernel; tests_of live) | wc -l)
+	[[ $want -gt 0 ]] || return 0
+	read -ra kernels <<<"$TESTVM_KERNELS"
+	for k in "${kernels[@]}"; do
+		# fetched here, one at a time, so that parallel boots find them
+		if ! read -r _ rel < <(TESTVM_KERNEL=$k tools/testvm/kernel.sh); then
+			fail "vm" "no test VM kernel $k"
+			return
+		fi
+		labels+=("vm-$(sed -E 's/^([0-9]+[.][0-9]+).*/\1/' <<<"$rel")")
+	done
+	echo "tests: $want kernel and live tests in the test VM, on ${labels[*]} (tools/testvm/run)"
+	want=$((want + 2))	# and its check_leftovers: programs, processes
+	for ((i = 1; i < ${#kernels[@]}; i++)); do
+		vm_suite "${kernels[i]}" >"$TMP/${labels[i]}.out" &
+		pids+=($!)
+	done
+	collect_vm "${labels[0]}" "$want" < <(vm_suite "${kernels[0]}")
+	for ((i = 1; i < ${#kernels[@]}; i++)); do
+		wait "${pids[i - 1]}"
+		collect_vm "${labels[i]}" "$want" <"$TMP/${labels[i]}.out"
+	done
 }
 
 # Nothing of ours may stay behind.
@@ -206,8 +244,8 @@ LIVE_WHERE_TEXT=
 case $where in
 host)
 	run_tests $(tests_of live)
-	LIVE_WHERE_TEXT="host ($(uname -r), /dev/kvm)" ;;
-vm) run_in_test_vm ;;
+	LIVE_WHERE_TEXT="host ($(uname -r), /dev/kvm): $live_ran live tests" ;;
+vm) run_in_test_vms ;;
 *) fail live "${where#!}" ;;
 esac
 run_tests $(tests_of lane)
@@ -216,6 +254,6 @@ check_leftovers
 if [[ $live_ran -eq 0 && $TESTS == . ]]; then
 	fail live "no live test ran"
 fi
-echo "live: ${LIVE_WHERE_TEXT:-nowhere}: $live_ran live tests"
+echo "live: ${LIVE_WHERE_TEXT:-nowhere: 0 live tests}"
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]

@@ -19,6 +19,7 @@
 #include "names.h"
 #include "recfile.h"
 #include "u64map.h"
+#include "verifier_log.h"
 #include "vm_name.h"
 
 static int failed, passed;
@@ -304,6 +305,30 @@ static void test_record_fields(void)
 	CHECK(rec_trailer_decode(buf, rec_trailer_size(&t) - 1, &u) == -1);
 }
 
+/* The reason line of a real refusal (Linux 6.12's log of tp_get_page). */
+static void test_verifier_reason(void)
+{
+	char out[256];
+
+	CHECK(verifier_reason("prog 'tp_get_page': -- BEGIN PROG LOAD LOG --\n"
+			      "0: R1=ctx() R10=fp0\n"
+			      "; int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)\n"
+			      "14: (07) r3 += 40\n"
+			      "R3 pointer arithmetic on trusted_ptr_or_null_ prohibited, null-check it first\n"
+			      "processed 15 insns (limit 1000000) max_states_per_insn 0 total_states 1\n"
+			      "-- END PROG LOAD LOG --\n", out, sizeof(out)));
+	CHECK(!strcmp(out, "tp_get_page: R3 pointer arithmetic on trusted_ptr_or_null_ "
+			   "prohibited, null-check it first"));
+	CHECK(!verifier_reason("prog 'x': BPF program load failed: Permission denied\n", out,
+			       sizeof(out)));
+	CHECK(!verifier_reason("prog 'x': -- BEGIN PROG LOAD LOG --\n-- END PROG LOAD LOG --\n",
+			       out, sizeof(out)));
+	/* cut to the buffer, never past it */
+	CHECK(verifier_reason("prog 'p': -- BEGIN PROG LOAD LOG --\nlong reason\n-- END PROG LOAD LOG --\n",
+			      out, 8));
+	CHECK(!strcmp(out, "p: long"));
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -319,6 +344,7 @@ static const struct {
 	{ "scenario_names", test_scenario_names },
 	{ "u64map", test_u64map },
 	{ "record_fields", test_record_fields },
+	{ "verifier_reason", test_verifier_reason },
 };
 
 /* PLAN first: the runner fails a binary that reports fewer results (a crash) */
