@@ -59,10 +59,11 @@ deps:
 	@tools/install-deps.sh
 
 # on this host when its /dev/kvm works (or LIVE=host), else (or LIVE=vm)
+# (the -c test first: "<>" would create a missing /dev/kvm as a file)
 # inside the test VM (tools/testvm/run), the same demo
 LIVE ?= auto
 demo: all
-	@if [ "$(LIVE)" = host ] || { [ "$(LIVE)" != vm ] && (exec 3<>/dev/kvm) 2>/dev/null; }; then \
+	@if [ "$(LIVE)" = host ] || { [ "$(LIVE)" != vm ] && [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; }; then \
 		./shadowtrace demo; \
 	else \
 		echo "demo: running it in the test VM (this host's /dev/kvm $$( [ "$(LIVE)" = vm ] && echo 'is not asked for: LIVE=vm' || echo 'does not work'))"; \

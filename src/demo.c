@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 
 #include "names.h"
 #include "compare.h"
@@ -120,10 +122,14 @@ static int run_scenario(struct session *s, const struct st_options *o, enum mg_s
 static int kvm_usable(void)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int version = fd < 0 ? -1 : ioctl(fd, KVM_GET_API_VERSION, 0);
 
-	if (fd < 0) {
-		fprintf(stderr, "shadowtrace: demo: cannot open /dev/kvm (%s); 'make demo' runs the demo "
-			"inside the test VM instead\n", strerror(errno));
+	if (fd < 0 || version != KVM_API_VERSION) {
+		fprintf(stderr, "shadowtrace: demo: %s /dev/kvm%s%s; 'make demo' runs the demo "
+			"inside the test VM instead\n", fd < 0 ? "cannot open" : "no KVM behind",
+			fd < 0 ? ": " : "", fd < 0 ? strerror(errno) : "");
+		if (fd >= 0)
+			close(fd);
 		return ST_EXIT_ENV;
 	}
 	close(fd);

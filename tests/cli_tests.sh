@@ -55,6 +55,24 @@ btf_of() {
 	echo "$TMP/$1.o"
 }
 
+# shadowtrace demo without a working /dev/kvm: one line naming it and
+# make demo, exit 3, no "0 of 0" table. Where /dev/kvm is there (the test
+# VM), an empty file is bound over it in a private mount namespace.
+kernel_demo_without_kvm() {
+	needs_root
+	local had_kvm=no
+	[[ -e /dev/kvm ]] && had_kvm=yes
+	if [[ $had_kvm == yes ]]; then
+		: >"$TMP/not-kvm"
+		expect_one_line_error 3 "no KVM behind /dev/kvm; 'make demo' runs" unshare -m sh -c \
+			"mount --bind '$TMP/not-kvm' /dev/kvm && exec '$ST_BIN' demo"
+	else
+		expect_one_line_error 3 "cannot open /dev/kvm: .*; 'make demo' runs" "$ST_BIN" demo
+		[[ ! -e /dev/kvm ]] || { echo "/dev/kvm appeared"; return 1; }
+	fi
+	[[ -z $("$ST_BIN" demo 2>/dev/null | grep 'of 0 VMs') ]]
+}
+
 kernel_refuse_kvm_missing() {
 	needs_root
 	expect_one_line_error 3 "KVM is not loaded" env SHADOWTRACE_CHECK_BTF="$(btf_of no_kvm)" "$ST_BIN" -d 1
