@@ -59,8 +59,8 @@ deps:
 	@tools/install-deps.sh
 
 # on this host when its /dev/kvm works (or LIVE=host), else (or LIVE=vm)
-# (the -c test first: "<>" would create a missing /dev/kvm as a file)
-# inside the test VM (tools/testvm/run), the same demo
+# inside the test VM (tools/testvm/run), the same demo. The -c test comes
+# first: "<>" would create a missing /dev/kvm as a regular file.
 LIVE ?= auto
 demo: all
 	@if [ "$(LIVE)" = host ] || { [ "$(LIVE)" != vm ] && [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; }; then \
