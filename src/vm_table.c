@@ -76,7 +76,14 @@ static void refresh_one(const struct tracer_vm *v, void *arg)
 	e->pending = v->pending;
 	e->adopted_sps = v->adopted_sps;
 	e->live_sps = v->live_sps;
+	/*
+	 * The counters were read just before this check: a process that died
+	 * in between had its teardown zaps after them. Only counters read in a
+	 * later refresh are final.
+	 */
 	e->alive = v->live && st_process_alive(v->pid);
+	e->final = !e->alive && e->gone_seen;
+	e->gone_seen = !e->alive;
 }
 
 int vm_table_refresh(struct vm_table *t, struct tracer *tr)
@@ -89,7 +96,7 @@ void vm_table_release_exited(struct vm_table *t, struct tracer *tr, double now)
 	for (unsigned int i = 0; i < t->n; i++) {
 		struct vm_entry *e = &t->vms[i];
 
-		if (e->alive || e->released)
+		if (e->alive || e->released || !e->final)
 			continue;
 		tracer_release_vm(tr, e->slot, e->kvm);
 		e->released = true;

@@ -20,6 +20,8 @@ struct vm_entry {
 	uint32_t pid;
 	char name[VM_NAME_MAX];
 	bool alive;		/* its process still runs */
+	bool gone_seen;		/* the last refresh found its process gone */
+	bool final;		/* counters read after that: its teardown is in them */
 	bool released;		/* BPF slot already freed */
 	bool exit_reported;	/* shown once more after it exited */
 	double exited_at;	/* monotonic seconds when first seen gone */
