@@ -127,23 +127,58 @@ static __always_inline struct kvm *kvm_of_new_sp(struct kvm_mmu_page *sp)
 }
 
 /*
- * The VM of the running vCPU, without kvm_running_vcpu (a static per-CPU
- * symbol the kernel may not resolve): a loaded vCPU registers its
- * preempt_notifier on the current task.
+ * The running vCPU, without kvm_running_vcpu (a static per-CPU symbol the
+ * kernel may not resolve): a loaded vCPU registers its preempt_notifier on
+ * the current task. NULL outside a vCPU thread.
  */
-static __always_inline struct kvm *kvm_of_current_vcpu(void)
+static __always_inline struct kvm_vcpu *current_vcpu(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 first = (__u64)BPF_CORE_READ(task, preempt_notifiers.first);
-	struct kvm_vcpu *vcpu;
-	struct kvm *kvm;
 
 	if (!first)
 		return NULL;
-	vcpu = (struct kvm_vcpu *)(first - bpf_core_field_offset(struct preempt_notifier, link) -
+	return (struct kvm_vcpu *)(first - bpf_core_field_offset(struct preempt_notifier, link) -
 				   bpf_core_field_offset(struct kvm_vcpu, preempt_notifier));
+}
+
+/* The VM of the running vCPU, if it belongs to the current process. */
+static __always_inline struct kvm *kvm_of_current_vcpu(void)
+{
+	struct kvm_vcpu *vcpu = current_vcpu();
+	struct kvm *kvm;
+
+	if (!vcpu)
+		return NULL;
 	kvm = BPF_CORE_READ(vcpu, kvm);
 	return kvm_is_current(kvm) ? kvm : NULL;
+}
+
+/*
+ * The TDP MMU (EPT/NPT, the default on hosts that have them) fires the same
+ * kvmmmu tracepoints for its own pages, which cache no guest translation:
+ * they are not shadow pages, and events on them are not ours to account.
+ * A page says so itself (tdp_mmu_page, 5.10+); an SPTE pointer does not, but
+ * a vCPU faulting through a direct root (not a nested guest's tables) with
+ * a page we never saw is in the TDP MMU.
+ */
+static __always_inline bool sp_is_tdp(struct kvm_mmu_page *sp)
+{
+	return bpf_core_field_exists(struct kvm_mmu_page, tdp_mmu_page) && BPF_CORE_READ(sp, tdp_mmu_page);
+}
+
+static __always_inline bool vcpu_on_direct_root(struct kvm_vcpu *vcpu)
+{
+	union kvm_mmu_page_role role;
+	struct kvm_mmu *mmu;
+
+	if (!vcpu || !bpf_core_field_exists(struct kvm_mmu, root_role))
+		return false;
+	mmu = BPF_CORE_READ(vcpu, arch.mmu);
+	/* a copy, decoded: see read_sp() */
+	if (!mmu || bpf_probe_read_kernel(&role, sizeof(role), &mmu->root_role))
+		return false;
+	return BPF_CORE_READ_BITFIELD(&role, direct);
 }
 
 struct list_walk {

@@ -102,6 +102,7 @@ struct st_call {
 struct st_cpu {
 	__u32 last_vm;		/* VM slot + 1 of the last page got */
 	__u32 sync_vm;		/* VM slot + 1 of the page being synced */
+	__u32 last_tdp;		/* the last page got was the TDP MMU's */
 	__u64 sync_spt;		/* that page, till its sync is resolved */
 	struct st_call call;
 };
@@ -136,6 +137,15 @@ static __always_inline void drop(enum st_drop why)
 
 	if (d && why < ST_DROPS)
 		d->n[why]++;
+}
+
+/* A TDP MMU page created or zapped: counted, not a drop (see sp_is_tdp()). */
+static __always_inline void tdp_mmu_page(enum st_sp_event what)
+{
+	struct st_drops *d = this_cpu_drops();
+
+	if (d && what < ST_SP_EVENTS)
+		d->tdp_mmu_pages[what]++;
 }
 
 static __always_inline void usage_add(enum st_usage what, int delta)

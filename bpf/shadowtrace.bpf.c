@@ -66,6 +66,16 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 
 	if (!sp || !traced_process() || !(x = cpu()))
 		return 0;
+	x->last_tdp = sp_is_tdp(sp);
+	if (x->last_tdp) {
+		x->last_vm = 0;
+		tdp_mmu_page(ST_SP_CREATED);
+		/* list the VM, in every mode, though it may never have a shadow page */
+		kvm = kvm_of_current_vcpu();
+		if (kvm)
+			vm_get(kvm, &v, 0);
+		return 0;
+	}
 	if (!created) {
 		/* a page found in KVM's hash: adopt its VM if new to us */
 		if (sp_lookup((__u64)BPF_CORE_READ(sp, spt), sp, &v))
@@ -96,7 +106,13 @@ static __always_inline struct st_sp *zap_sync_sp(struct kvm_mmu_page *sp, struct
 	struct st_sp *s;
 
 	*zapped = false;
-	if (!sp || !traced_process() || read_sp(sp, f))
+	if (!sp || !traced_process())
+		return NULL;
+	if (sp_is_tdp(sp)) {
+		tdp_mmu_page(ST_SP_ZAPPED);	/* the TDP MMU never syncs */
+		return NULL;
+	}
+	if (read_sp(sp, f))
 		return NULL;
 	s = bpf_map_lookup_elem(&sps, &f->spt);
 	if (s && s->zapped) {
@@ -106,7 +122,7 @@ static __always_inline struct st_sp *zap_sync_sp(struct kvm_mmu_page *sp, struct
 	if (!s && f->invalid)
 		return NULL;	/* an invalid root zapped again on its last put */
 	if (s)
-		return vm_ref_of_slot(s->vm, v) ? NULL : s;
+		return vm_ref_of_sp(s, v) ? NULL : s;
 	return sp_lookup(f->spt, sp, v);
 }
 
@@ -194,7 +210,11 @@ int BPF_PROG(tp_split_huge_page, u64 gfn, u64 spte, int level, int errno)
 	struct vm_ref v;
 
 	/* no vCPU here: the split's child page was just got on this CPU */
-	if (!traced_process() || !(x = cpu()) || !x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
+	if (!traced_process() || !(x = cpu()))
+		return 0;
+	if (x->last_tdp)	/* a split in the TDP MMU */
+		return 0;
+	if (!x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
 		return 0;
 	resolve_pending(&v);
 	account_split(&v, errno ? ST_SPLIT_FAILED : ST_SPLIT_OK);

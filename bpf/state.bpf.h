@@ -19,6 +19,15 @@ static __always_inline int vm_ref_of_slot(__u32 slot, struct vm_ref *v)
 	return v->info && v->c && v->info->state == ST_VM_LIVE ? 0 : -1;
 }
 
+/* The VM of tracked page @s; an event on a page whose VM is freed is a drop. */
+static __always_inline int vm_ref_of_sp(const struct st_sp *s, struct vm_ref *v)
+{
+	if (!vm_ref_of_slot(s->vm, v))
+		return 0;
+	drop(ST_DROP_UNKNOWN_VM);
+	return -1;
+}
+
 struct clear_ctx {
 	struct st_sp *s;
 };
@@ -209,8 +218,10 @@ static __always_inline struct st_sp *sp_lookup(__u64 spt, struct kvm_mmu_page *s
 	struct kvm *kvm;
 
 	if (s)
-		return vm_ref_of_slot(s->vm, v) ? NULL : s;
+		return vm_ref_of_sp(s, v) ? NULL : s;
 	/* unknown page: maybe a VM that ran before we attached */
+	struct kvm_vcpu *vcpu = current_vcpu();
+
 	kvm = kvm_of_current_vcpu();
 	if (!kvm && sp)
 		kvm = kvm_of_listed_sp(sp, adopt_limit);
@@ -219,14 +230,15 @@ static __always_inline struct st_sp *sp_lookup(__u64 spt, struct kvm_mmu_page *s
 		return NULL;
 	}
 	__u64 key = (__u64)kvm;
-	if (bpf_map_lookup_elem(&vm_ids, &key) || vm_get(kvm, v, 0)) {
+	s = NULL;
+	if (!bpf_map_lookup_elem(&vm_ids, &key) && !vm_get(kvm, v, 0))
+		s = bpf_map_lookup_elem(&sps, &spt);	/* adopted just now */
+	if (s)
+		return s;
+	/* an SPTE of a page never seen, written by a vCPU on a direct root */
+	if (sp || !vcpu_on_direct_root(vcpu))
 		drop(ST_DROP_UNKNOWN_SP);
-		return NULL;
-	}
-	s = bpf_map_lookup_elem(&sps, &spt);
-	if (!s)
-		drop(ST_DROP_UNKNOWN_SP);
-	return s;
+	return NULL;
 }
 
 #endif

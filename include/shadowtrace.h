@@ -114,6 +114,7 @@ struct st_drops {
 	__u64 n[ST_DROPS];
 	__s64 usage[ST_USAGES];		/* +1/-1 per CPU; the sum is the occupancy */
 	__u64 lost[ST_EV_TYPES];	/* events the full ring buffer refused */
+	__u64 tdp_mmu_pages[ST_SP_EVENTS]; /* created/zapped: not shadow pages, left out */
 };
 
 /* A translation write whose new value lands after the tracepoint. */

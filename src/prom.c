@@ -240,6 +240,14 @@ void prom_render(FILE *f, const struct report_ctx *r, const struct vm_table *t, 
 	}
 	fprintf(f, "shadowtrace_dropped_events_total{reason=\"exited_vms_forgotten\"} %" PRIu64 "\n",
 		r->vms_forgotten);
+	if (!r->recording) {
+		family(f, "shadowtrace_tdp_mmu_pages_total", "counter",
+		       "TDP MMU (EPT/NPT) pages created and zapped: not shadow pages, left out.");
+		fprintf(f, "shadowtrace_tdp_mmu_pages_total{event=\"created\"} %" PRIu64 "\n",
+			r->tdp_mmu_pages[ST_SP_CREATED]);
+		fprintf(f, "shadowtrace_tdp_mmu_pages_total{event=\"zapped\"} %" PRIu64 "\n",
+			r->tdp_mmu_pages[ST_SP_ZAPPED]);
+	}
 	family(f, "shadowtrace_bpf_map_entries", "gauge", "Entries in use of shadowtrace's bounded BPF maps.");
 	fprintf(f, "shadowtrace_bpf_map_entries{map=\"shadow_pages\"} %" PRId64 "\n", r->usage[ST_USAGE_TRACKED_PAGES]);
 	fprintf(f, "shadowtrace_bpf_map_entries{map=\"vms\"} %u\n", r->vm_slots_used);

@@ -25,6 +25,7 @@ struct report_ctx {
 	uint64_t drops[ST_DROPS];
 	uint64_t lost[ST_EV_TYPES];	/* recording events lost, per type */
 	uint64_t vms_forgotten;
+	uint64_t tdp_mmu_pages[ST_SP_EVENTS];	/* live only: recordings do not hold it */
 	int64_t usage[ST_USAGES];	/* occupancy of the bounded maps */
 	uint32_t vm_slots_used;
 	struct tracer_limits limits;

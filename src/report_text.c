@@ -87,6 +87,9 @@ void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 			fprintf(f, " exited_vms_forgotten %" PRIu64, r->vms_forgotten);
 		fputc('\n', f);
 	}
+	if (r->tdp_mmu_pages[ST_SP_CREATED] || r->tdp_mmu_pages[ST_SP_ZAPPED])
+		fprintf(f, "TDP MMU: %" PRIu64 " pages created, %" PRIu64 " zapped; not shadow pages,"
+			" left out\n", r->tdp_mmu_pages[ST_SP_CREATED], r->tdp_mmu_pages[ST_SP_ZAPPED]);
 	if (r->recording) {
 		const struct rec_summary *rs = r->recording;
 

@@ -66,6 +66,7 @@ void session_refresh(struct session *s)
 	memcpy(s->rep.drops, d.n, sizeof(s->rep.drops));
 	memcpy(s->rep.usage, d.usage, sizeof(s->rep.usage));
 	memcpy(s->rep.lost, d.lost, sizeof(s->rep.lost));
+	memcpy(s->rep.tdp_mmu_pages, d.tdp_mmu_pages, sizeof(s->rep.tdp_mmu_pages));
 	s->rep.vm_slots_used = 0;
 	for (unsigned int i = 0; i < s->table.n; i++)
 		s->rep.vm_slots_used += !s->table.vms[i].released;

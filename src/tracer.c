@@ -375,6 +375,8 @@ void tracer_drops(struct tracer *t, struct st_drops *sum)
 				sum->usage[i] += percpu[cpu].usage[i];
 			for (int i = 0; i < ST_EV_TYPES; i++)
 				sum->lost[i] += percpu[cpu].lost[i];
+			for (int i = 0; i < ST_SP_EVENTS; i++)
+				sum->tdp_mmu_pages[i] += percpu[cpu].tdp_mmu_pages[i];
 		}
 	free(percpu);
 }

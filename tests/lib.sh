@@ -83,6 +83,9 @@ expect_no_drops() {
 	local json=${1:-$TMP/trace.json} d
 	d=$(jq '[.dropped[]] | add' "$json")
 	[[ $d == 0 ]] || { echo "drops: $(jq -c .dropped "$json")"; return 1; }
+	# shadow paging only here: no TDP MMU page (a recording does not say)
+	d=$(jq '[.tdp_mmu_pages[]?] | add // 0' "$json")
+	[[ $d == 0 ]] || { echo "tdp_mmu_pages: $(jq -c .tdp_mmu_pages "$json")"; return 1; }
 }
 
 # fails with the command's output unless it exits with status $1

@@ -65,13 +65,20 @@ live_pid_filter() {
 
 # -i: one JSON object per interval, counters never go backwards, exact at the end.
 live_interval_json() {
-	timeout $((60 * SLOW)) "$ST_BIN" --json -i 1 -c "$MG_BIN -name guest=iv fault-churn 100; sleep 2.5" >"$TMP/lines.json"
-	[[ $(wc -l <"$TMP/lines.json") -ge 3 ]]
+	# the sleep outlasts two intervals after the VM exits, however slow the machine
+	timeout $((60 * SLOW)) "$ST_BIN" --json -i 1 -c "$MG_BIN -name guest=iv fault-churn 100; sleep $((2 * SLOW))" \
+		>"$TMP/lines.json"
 	jq -e . "$TMP/lines.json" >/dev/null
+	local lines
+	lines=$(jq -c '[.final, ([.vms[] | select(.name == "iv") | .translation_writes.fault] | first)]' \
+		"$TMP/lines.json" | tr '\n' ' ')
+	# interval reports, then one final one; the VM's count never goes down
+	[[ $(wc -l <"$TMP/lines.json") -ge 3 ]] || { echo "lines [final, iv's fault writes]: $lines"; return 1; }
 	[[ $(tail -n1 "$TMP/lines.json" | jq .final) == true ]]
 	[[ $(head -n1 "$TMP/lines.json" | jq .final) == false ]]
 	jq -s -e '[.[] | .vms[] | select(.name == "iv") | .translation_writes.fault] |
-		  . == (. | sort) and length >= 2' "$TMP/lines.json" >/dev/null
+		  . == (. | sort) and length >= 2' "$TMP/lines.json" >/dev/null ||
+		{ echo "lines [final, iv's fault writes]: $lines"; return 1; }
 	tail -n1 "$TMP/lines.json" >"$TMP/final.json"
 	expect_vm iv fault-churn 100 "$TMP/final.json"
 }
@@ -132,4 +139,16 @@ lane_stock_kernel() {
 	command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86 missing (make deps)"; return 1; }
 	[[ -x .output/shadowtrace.static ]] || { echo "no static build (make static)"; return 1; }
 	timeout 900 tools/stock-kernel/lane.sh
+}
+
+# The TDP MMU (kvm_amd npt=1): tests/tdp_checks.sh in a test VM per kernel
+# of TESTVM_KERNELS, one after the other.
+lane_tdp_mmu() {
+	local k rc=0
+	for k in $TESTVM_KERNELS; do
+		echo "== $k"
+		TESTVM_KERNEL=$k timeout 1800 tools/testvm/run --npt --quiet --env ST_BIN --env MG_BIN \
+			--env ASAN_OPTIONS --env UBSAN_OPTIONS -- tests/tdp_checks.sh || rc=1
+	done
+	return $rc
 }

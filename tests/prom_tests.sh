@@ -54,6 +54,7 @@ live_prom_file_exact() {
 	expect_series "$f" 'shadowtrace_access_change_interval_seconds_count\{vm="p",pid="[0-9]+"\}' 200
 	grep -q "^shadowtrace_build_info{version=\"[^\"]*\",attach_mode=\"$(auto_attach_mode)\",kernel=\"$(uname -r)\"} 1\$" "$f"
 	grep -q '^shadowtrace_dropped_events_total{reason="shadow_page_map_full"} 0$' "$f"
+	grep -q '^shadowtrace_tdp_mmu_pages_total{event="created"} 0$' "$f"
 	no_temp_files "$TMP/prom"
 }
 

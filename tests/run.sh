@@ -20,7 +20,7 @@
 #   auto  (default) on the host when its /dev/kvm works, else in the test VM
 #   host  on the host (fails when its /dev/kvm does not work)
 #   vm    in the test VM (tools/testvm/run), whatever the host has: one
-#         per kernel of TESTVM_KERNELS (default Debian 12's 6.1)
+#         per kernel of TESTVM_KERNELS (default Debian 12's 6.1 and 6.12)
 # Inside the test VM the suite runs as "tests/run.sh --in-vm".
 set -u
 cd "$(dirname "$0")/.."
@@ -34,8 +34,8 @@ LIVE=${LIVE:-auto}
 IN_VM=0
 [[ ${1:-} == --in-vm ]] && IN_VM=1
 # the test VM's kernels (packages or meta-packages), each its own VM, all
-# at once: "linux-image-amd64 linux-image-6.12-amd64" adds the 6.12 LTS
-TESTVM_KERNELS=${TESTVM_KERNELS:-linux-image-amd64}
+# at once: Debian 12's 6.1 and the 6.12 LTS
+TESTVM_KERNELS=${TESTVM_KERNELS:-linux-image-amd64 linux-image-6.12-amd64}
 TEST_TIMEOUT=${TEST_TIMEOUT:-1200}	# seconds, per test: a hung test fails, the suite goes on
 # the tests' hang guards (timeouts, waits for readiness) are multiplied by
 # SLOW: software emulation in the test VM runs BPF verification ~20x slower
