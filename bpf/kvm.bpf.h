@@ -101,6 +101,12 @@ static __always_inline int read_sp(struct kvm_mmu_page *sp, struct sp_facts *f)
 	return f->spt ? 0 : -1;
 }
 
+/* KVM's count of the shadow pages it created in @kvm (5.14+: a u64). */
+static __always_inline __u64 kvm_pages_created(struct kvm *kvm)
+{
+	return BPF_CORE_READ(kvm, stat.mmu_cache_miss);
+}
+
 /* @kvm belongs to the current process (an exiting VMM has only active_mm). */
 static __always_inline bool kvm_is_current(struct kvm *kvm)
 {

@@ -60,6 +60,7 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 SEC("tp_btf/kvm_mmu_get_page")
 int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 {
+	__u64 pages_created;
 	struct st_cpu *x;
 	struct vm_ref v;
 	struct kvm *kvm;
@@ -87,8 +88,11 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 		drop(ST_DROP_UNKNOWN_VM);
 		return 0;
 	}
+	pages_created = kvm_pages_created(kvm);
+	vm_end_if_restarted(kvm, pages_created);
 	if (vm_get(kvm, &v, (__u64)sp))
 		return 0;
+	v.info->pages_created = pages_created;
 	resolve_pending(&v);
 	if (track_sp(sp, false, &v))
 		account_page_event(&v, (__u64)BPF_CORE_READ(sp, spt), ST_SP_CREATED, ST_EVF_COUNTED);

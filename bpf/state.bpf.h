@@ -160,6 +160,24 @@ static __always_inline void read_vmm_identity(struct st_vm_info *info)
 }
 
 /*
+ * KVM counts the shadow pages it creates (kvm->stat.mmu_cache_miss, under
+ * mmu_lock): within one VM the count only grows. A page created with a
+ * count no higher than the last one seen is a new VM's, at the address of
+ * one that ended in the same process: end the old VM's record.
+ */
+static __always_inline void vm_end_if_restarted(struct kvm *kvm, __u64 created)
+{
+	__u64 key = (__u64)kvm;
+	__u32 *slotp = bpf_map_lookup_elem(&vm_ids, &key);
+	struct vm_ref v;
+
+	if (!slotp || vm_ref_of_slot(*slotp, &v) || created > v.info->pages_created)
+		return;
+	v.info->state = ST_VM_FREE;	/* user space reports it */
+	bpf_map_delete_elem(&vm_ids, &key);
+}
+
+/*
  * The slot of VM @kvm, creating it on first sight. A VM with a different
  * process at a known kvm address is a new VM at a reused address.
  */
@@ -193,6 +211,7 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 	v->info->first_seen_ns = bpf_ktime_get_ns();
 	v->info->adopted_sps = 0;
 	v->info->live_sps = 0;
+	v->info->pages_created = kvm_pages_created(kvm);
 	v->info->pending.type = ST_PENDING_NONE;
 	read_vmm_identity(v->info);
 	v->info->state = ST_VM_LIVE;

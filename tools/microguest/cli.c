@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * microguest [-name guest=NAME] [--vms K] [--expect] SCENARIO N
+ * microguest [-name guest=NAME] [--vms K] [--serial K] [--kvm-stats FILE] [--expect] SCENARIO N
  *
  * Runs a scripted shadow-MMU scenario in a tiny VM (or K VMs, one process
- * each); with --expect it prints the ground truth of one VM as JSON.
+ * each, or K VMs one after another in this one); with --expect it prints
+ * the ground truth of one VM as JSON.
  * Also reachable as "shadowtrace guest ...".
  */
 #include <stdio.h>
@@ -17,7 +18,7 @@
 static int usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--timing] [--expect] SCENARIO N\n"
+		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--timing] [--expect] SCENARIO N\n"
 		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse\n", prog);
 	return MG_EXIT_USAGE;
 }
@@ -25,7 +26,7 @@ static int usage(const char *prog)
 int mg_main(int argc, char **argv, const char *const *self_cmd)
 {
 	const char *name = "microguest";
-	unsigned int vms = 0, n;
+	unsigned int vms = 0, serial = 1, n;
 	bool expect = false, timing = false;
 	uint64_t guest_ns = 0;
 	enum mg_scenario s;
@@ -55,6 +56,14 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 				fprintf(stderr, "microguest: --passes must be 1..100000\n");
 				return MG_EXIT_USAGE;
 			}
+		} else if (!strcmp(argv[i], "--serial") && i + 1 < argc) {
+			serial = (unsigned int)strtoul(argv[++i], &end, 10);
+			if (*end || !serial || serial > 1000) {
+				fprintf(stderr, "microguest: --serial must be 1..1000\n");
+				return MG_EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--kvm-stats") && i + 1 < argc) {
+			mg_stats_path = argv[++i];
 		} else if (!strcmp(argv[i], "--timing")) {
 			timing = true;
 		} else if (!strcmp(argv[i], "--expect")) {
@@ -87,7 +96,10 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 	if (vms) {
 		r = mg_run_many(self_cmd, name, s, n, vms, NULL, err, sizeof(err));
 	} else {
-		r = mg_run(s, n, &guest_ns, err, sizeof(err));
+		/* --serial: VM after VM in this process, each closed before the next */
+		r = 0;
+		for (unsigned int k = 0; k < serial && !r; k++)
+			r = mg_run(s, n, &guest_ns, err, sizeof(err));
 		if (!r && timing) {
 			struct st_vm_counters c;
 			uint64_t faults = 0;

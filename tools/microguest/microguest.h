@@ -62,6 +62,9 @@ int mg_run_many(const char *const *self_cmd, const char *name_prefix,
 		enum mg_scenario s, unsigned int n, unsigned int vms,
 		int *pids_out, char *err, size_t errlen);
 
+/* Where mg_run() writes KVM's own statistics of its VM, JSON (NULL: nowhere). */
+extern const char *mg_stats_path;
+
 /* After this many guest routines, print "paused" and wait for stdin (0: never). */
 extern unsigned int mg_pause_after;
 

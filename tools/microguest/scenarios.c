@@ -273,6 +273,9 @@ int mg_run(enum mg_scenario s, unsigned int n, uint64_t *guest_ns, char *err, si
 		r = run_steps(&vm, s, &l);
 	if (guest_ns)
 		*guest_ns = now_ns() - t0;
+	/* still open: its teardown is not in them */
+	if (!r && mg_stats_path)
+		r = mg_vm_write_stats(&vm, mg_stats_path);
 	mg_vm_close(&vm);
 	return r;
 }
