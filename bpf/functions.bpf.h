@@ -38,6 +38,7 @@ static __always_inline void fn_store(struct kvm_mmu_page *sp, __u64 spt, __u32 i
 	struct st_sp *s;
 	bool known, marked;
 	__u32 origin;
+	__u64 new;
 
 	if (!traced_process() || !(s = sp_lookup(spt, sp, &v)))
 		return;
@@ -72,8 +73,15 @@ static __always_inline void fn_store(struct kvm_mmu_page *sp, __u64 spt, __u32 i
 		return;
 	if (keep_gfn)
 		gfn = st_translation_gfn(known ? old : raw);
-	account_write(&v, s, spt, idx, origin, known, old,
-		      st_translation_make(gfn, cache_has_access() ? access : 0), 0);
+	new = st_translation_make(gfn, cache_has_access() ? access : 0);
+	/*
+	 * 6.1's FNAME(sync_page) stores the access of every entry it keeps,
+	 * changed or not (6.12's sync_spte skips unchanged ones): a sync store
+	 * of the value already cached is no write, as tracepoint mode sees it.
+	 */
+	if (origin == ST_ORIGIN_SYNC && known && old == new)
+		return;
+	account_write(&v, s, spt, idx, origin, known, old, new, 0);
 }
 
 static __always_inline void sp_store(struct kvm_mmu_page *sp, __u32 idx, __u64 gfn,

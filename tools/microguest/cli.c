@@ -19,7 +19,7 @@ static int usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--timing] [--expect] SCENARIO N\n"
-		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse\n", prog);
+		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n", prog);
 	return MG_EXIT_USAGE;
 }
 

@@ -105,6 +105,11 @@ void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *c)
 		lifetimes(c, 0, n + 1ULL);
 		pages(c, 4 + l.data_pts);
 		break;
+	case MG_SYNC_KEEP:
+		/* sync finds every entry as it was: it writes nothing */
+		fault_churn(c, n, l.data_pts);
+		guest_pt_writes(c, l.data_pts);
+		break;
 	case MG_REUSE:
 		for (unsigned int pass = 0; pass < mg_passes; pass++)
 			fault_churn(c, n, l.data_pts);

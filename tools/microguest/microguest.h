@@ -19,6 +19,7 @@ enum mg_scenario {
 	MG_HUGEPAGE_DIRTYLOG,	/* 2 MiB guest pages, dirty logging, 4 KiB writes */
 	MG_PREFETCH,		/* accessed PTEs: one fault maps 8 pages */
 	MG_REUSE,		/* fault-churn, then memslot delete/re-add and again (--passes) */
+	MG_SYNC_KEEP,		/* fault-churn, guest rewrites its PTEs as they were, CR3 switch */
 	MG_SCENARIOS,
 };
 

@@ -75,6 +75,7 @@ static const char *const names[MG_SCENARIOS] = {
 	[MG_HUGEPAGE_DIRTYLOG] = "hugepage-dirtylog",
 	[MG_PREFETCH] = "prefetch",
 	[MG_REUSE] = "reuse",
+	[MG_SYNC_KEEP] = "sync-keep",
 };
 
 const char *mg_scenario_name(enum mg_scenario s)
@@ -156,13 +157,16 @@ static int guest_touch_own_pts(struct mg_vm *vm, unsigned int n)
 	return call(vm, R_READ_WRITE_BACK, DATA_PT_GPA, 4096, div_up(n, 512), 0, 0);
 }
 
-/* The guest clears W in its own first n data PTEs; a CR3 switch syncs them. */
-static int guest_write_protect_and_sync(struct mg_vm *vm, unsigned int n)
+/*
+ * The guest ANDs its own first n data PTEs with @mask (~PTE_W: write-protect
+ * them; ~0: store them as they were); a CR3 switch syncs them.
+ */
+static int guest_and_ptes_and_sync(struct mg_vm *vm, unsigned int n, uint64_t mask)
 {
 	int r = guest_touch_own_pts(vm, n);
 
 	if (!r)
-		r = call(vm, R_PTE_AND, DATA_PT_GPA, 0, n, ~PTE_W, 0);
+		r = call(vm, R_PTE_AND, DATA_PT_GPA, 0, n, mask, 0);
 
 	if (!r)
 		r = mg_vm_set_cr3(vm, PML4B_GPA);
@@ -206,7 +210,10 @@ static int run_steps(struct mg_vm *vm, enum mg_scenario s, const struct mg_layou
 		return fault_churn(vm, l->n);
 	case MG_SYNC_FLIP:
 		r = fault_churn(vm, l->n);
-		return r ? r : guest_write_protect_and_sync(vm, l->n);
+		return r ? r : guest_and_ptes_and_sync(vm, l->n, ~PTE_W);
+	case MG_SYNC_KEEP:
+		r = fault_churn(vm, l->n);
+		return r ? r : guest_and_ptes_and_sync(vm, l->n, ~0ULL);
 	case MG_REMAP:
 		r = touch(vm, R_READ, l->n, 4096);
 		if (!r)
