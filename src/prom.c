@@ -159,7 +159,7 @@ static uint64_t live_sps(const struct vm_entry *e) { return e->live_sps; }
 static uint64_t pending(const struct vm_entry *e) { return e->pending; }
 static uint64_t untracked(const struct vm_entry *e) { return e->c.lifetimes_untracked; }
 
-void prom_render(FILE *f, const struct report_ctx *r, const struct vm_table *t, double wall_now)
+static void render(FILE *f, const struct report_ctx *r, const struct vm_table *t, double wall_now)
 {
 	char lvl[8];
 
@@ -267,6 +267,35 @@ void prom_render(FILE *f, const struct report_ctx *r, const struct vm_table *t, 
 	family(f, "shadowtrace_last_export_timestamp_seconds", "gauge",
 	       "When this export was written (Unix time).");
 	fprintf(f, "shadowtrace_last_export_timestamp_seconds %.3f\n", wall_now);
+}
+
+/* A later VM of the same process and name (the next VM at its address). */
+static bool superseded(const struct vm_table *t, unsigned int i)
+{
+	for (unsigned int k = i + 1; k < t->n; k++)
+		if (t->vms[k].pid == t->vms[i].pid && !strcmp(t->vms[k].name, t->vms[i].name))
+			return true;
+	return false;
+}
+
+/*
+ * VMs are series by (vm, pid): of VMs one after another in one process
+ * under one name, only the newest is shown, and its counters restarting is
+ * a counter reset to Prometheus.
+ */
+void prom_render(FILE *f, const struct report_ctx *r, const struct vm_table *t, double wall_now)
+{
+	struct vm_table shown = { .vms = calloc(t->n ? t->n : 1, sizeof(*t->vms)) };
+
+	if (!shown.vms) {
+		render(f, r, t, wall_now);
+		return;
+	}
+	for (unsigned int i = 0; i < t->n; i++)
+		if (!superseded(t, i))
+			shown.vms[shown.n++] = t->vms[i];
+	render(f, r, &shown, wall_now);
+	free(shown.vms);
 }
 
 int prom_write_file(struct out_file *o, const struct report_ctx *r, const struct vm_table *t,

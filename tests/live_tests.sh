@@ -55,6 +55,10 @@ live_vms_back_to_back_one_process() {
 	[[ $got == "     30 $want" ]] || { echo "VMs b, counted by figures: $got"; return 1; }
 	"$ST_BIN" report "$TMP/b.strec" --json >"$TMP/rep.json"
 	same_report "$TMP/trace.json" "$TMP/rep.json"
+	# Prometheus: one series per (vm, pid), the newest VM's
+	"$ST_BIN" report "$TMP/b.strec" --prom-file "$TMP/b.prom" >/dev/null
+	promtool check metrics <"$TMP/b.prom"
+	[[ $(grep -c '^shadowtrace_shadow_pages_total{vm="b",.*event="created"} 5$' "$TMP/b.prom") == 1 ]]
 }
 
 live_many_vms_same_scenario() {
