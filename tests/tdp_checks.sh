@@ -8,7 +8,7 @@
 # so (kvm_mmu_get_page, kvm_mmu_prepare_zap_page), counted by ftrace.
 # Prints one PASS/FAIL line per check; exit 1 if any failed.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ST_BIN=${ST_BIN:-./shadowtrace}
 MG_BIN=${MG_BIN:-tools/microguest/microguest}
 TMP=$(mktemp -d /tmp/shadowtrace-tdp.XXXXXX)
