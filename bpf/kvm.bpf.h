@@ -148,16 +148,20 @@ static __always_inline struct kvm_vcpu *current_vcpu(void)
 				   bpf_core_field_offset(struct kvm_vcpu, preempt_notifier));
 }
 
-/* The VM of the running vCPU, if it belongs to the current process. */
-static __always_inline struct kvm *kvm_of_current_vcpu(void)
+/* The VM of @vcpu (may be NULL), if it belongs to the current process. */
+static __always_inline struct kvm *kvm_of_vcpu(struct kvm_vcpu *vcpu)
 {
-	struct kvm_vcpu *vcpu = current_vcpu();
 	struct kvm *kvm;
 
 	if (!vcpu)
 		return NULL;
 	kvm = BPF_CORE_READ(vcpu, kvm);
 	return kvm_is_current(kvm) ? kvm : NULL;
+}
+
+static __always_inline struct kvm *kvm_of_current_vcpu(void)
+{
+	return kvm_of_vcpu(current_vcpu());
 }
 
 /*

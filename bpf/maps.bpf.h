@@ -102,7 +102,6 @@ struct st_call {
 struct st_cpu {
 	__u32 last_vm;		/* VM slot + 1 of the last page got */
 	__u32 sync_vm;		/* VM slot + 1 of the page being synced */
-	__u32 last_tdp;		/* the last page got was the TDP MMU's */
 	__u64 sync_spt;		/* that page, till its sync is resolved */
 	struct st_call call;
 };

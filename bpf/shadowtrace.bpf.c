@@ -60,16 +60,14 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 SEC("tp_btf/kvm_mmu_get_page")
 int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 {
-	__u64 pages_created;
 	struct st_cpu *x;
 	struct vm_ref v;
 	struct kvm *kvm;
 
 	if (!sp || !traced_process() || !(x = cpu()))
 		return 0;
-	x->last_tdp = sp_is_tdp(sp);
-	if (x->last_tdp) {
-		x->last_vm = 0;
+	if (sp_is_tdp(sp)) {
+		x->last_vm = 0;		/* so a TDP MMU split that follows is not ours */
 		tdp_mmu_page(ST_SP_CREATED);
 		/* list the VM, in every mode, though it may never have a shadow page */
 		kvm = kvm_of_current_vcpu();
@@ -88,11 +86,8 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 		drop(ST_DROP_UNKNOWN_VM);
 		return 0;
 	}
-	pages_created = kvm_pages_created(kvm);
-	vm_end_if_restarted(kvm, pages_created);
 	if (vm_get(kvm, &v, (__u64)sp))
 		return 0;
-	v.info->pages_created = pages_created;
 	resolve_pending(&v);
 	if (track_sp(sp, false, &v))
 		account_page_event(&v, (__u64)BPF_CORE_READ(sp, spt), ST_SP_CREATED, ST_EVF_COUNTED);
@@ -214,11 +209,7 @@ int BPF_PROG(tp_split_huge_page, u64 gfn, u64 spte, int level, int errno)
 	struct vm_ref v;
 
 	/* no vCPU here: the split's child page was just got on this CPU */
-	if (!traced_process() || !(x = cpu()))
-		return 0;
-	if (x->last_tdp)	/* a split in the TDP MMU */
-		return 0;
-	if (!x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
+	if (!traced_process() || !(x = cpu()) || !x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
 		return 0;
 	resolve_pending(&v);
 	account_split(&v, errno ? ST_SPLIT_FAILED : ST_SPLIT_OK);

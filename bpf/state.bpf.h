@@ -160,30 +160,17 @@ static __always_inline void read_vmm_identity(struct st_vm_info *info)
 }
 
 /*
- * KVM counts the shadow pages it creates (kvm->stat.mmu_cache_miss, under
- * mmu_lock): within one VM the count only grows. A page created with a
- * count no higher than the last one seen is a new VM's, at the address of
- * one that ended in the same process: end the old VM's record.
- */
-static __always_inline void vm_end_if_restarted(struct kvm *kvm, __u64 created)
-{
-	__u64 key = (__u64)kvm;
-	__u32 *slotp = bpf_map_lookup_elem(&vm_ids, &key);
-	struct vm_ref v;
-
-	if (!slotp || vm_ref_of_slot(*slotp, &v) || created > v.info->pages_created)
-		return;
-	v.info->state = ST_VM_FREE;	/* user space reports it */
-	bpf_map_delete_elem(&vm_ids, &key);
-}
-
-/*
- * The slot of VM @kvm, creating it on first sight. A VM with a different
- * process at a known kvm address is a new VM at a reused address.
+ * The slot of VM @kvm, creating it on first sight (@creating_sp: the page
+ * being created, if that is the event). A known kvm address holds a new
+ * VM when another process runs it, or when KVM's count of the shadow pages
+ * it created (kvm->stat.mmu_cache_miss, under mmu_lock) is, as a page is
+ * created, no higher than at the last page: within one VM it only grows,
+ * so this VM followed one that ended in the same process.
  */
 static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creating_sp)
 {
 	__u64 key = (__u64)kvm;
+	__u64 created = kvm_pages_created(kvm);
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *slotp = bpf_map_lookup_elem(&vm_ids, &key);
 	struct claim_ctx cl = { .kvm = key, .slot = -1 };
@@ -191,9 +178,12 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 	if (slotp) {
 		if (vm_ref_of_slot(*slotp, v))
 			return -1;
-		if (v->info->pid == pid)
+		if (v->info->pid == pid && (!creating_sp || created > v->info->pages_created)) {
+			if (creating_sp)
+				v->info->pages_created = created;
 			return 0;
-		v->info->state = ST_VM_FREE;	/* dead VM: user space reports it */
+		}
+		v->info->state = ST_VM_FREE;	/* ended: user space reports it */
 		bpf_map_delete_elem(&vm_ids, &key);
 	}
 	bpf_loop(max_vms, claim_free_slot, &cl, 0);
@@ -211,7 +201,7 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 	v->info->first_seen_ns = bpf_ktime_get_ns();
 	v->info->adopted_sps = 0;
 	v->info->live_sps = 0;
-	v->info->pages_created = kvm_pages_created(kvm);
+	v->info->pages_created = created;
 	v->info->pending.type = ST_PENDING_NONE;
 	read_vmm_identity(v->info);
 	v->info->state = ST_VM_LIVE;
@@ -241,7 +231,7 @@ static __always_inline struct st_sp *sp_lookup(__u64 spt, struct kvm_mmu_page *s
 	/* unknown page: maybe a VM that ran before we attached */
 	struct kvm_vcpu *vcpu = current_vcpu();
 
-	kvm = kvm_of_current_vcpu();
+	kvm = kvm_of_vcpu(vcpu);
 	if (!kvm && sp)
 		kvm = kvm_of_listed_sp(sp, adopt_limit);
 	if (!kvm) {

@@ -48,13 +48,12 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 		json_u64(&j, st_drop_names[d], r->drops[d]);
 	json_u64(&j, "exited_vms_forgotten", r->vms_forgotten);
 	json_obj_end(&j);
-	if (!r->recording) {
+	if (!r->recording) {	/* a recording does not hold it */
 		json_obj_begin(&j, "tdp_mmu_pages");
 		json_u64(&j, "created", r->tdp_mmu_pages[ST_SP_CREATED]);
 		json_u64(&j, "zapped", r->tdp_mmu_pages[ST_SP_ZAPPED]);
 		json_obj_end(&j);
-	}
-	if (r->recording) {
+	} else {
 		const struct rec_summary *rs = r->recording;
 
 		json_obj_begin(&j, "recording");
