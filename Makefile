@@ -24,7 +24,7 @@ WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -g -O2
 CFLAGS    += $(WARN) -std=gnu11 -DST_VERSION=\"$(VERSION)\" \
 	     -Iinclude -Isrc -Itools/microguest -I$(OUTPUT)
-LDLIBS    := -lbpf -lelf -lz
+LDLIBS    := -lbpf -lelf -lz -lmicrohttpd
 ST_BIN    := shadowtrace
 MG_BIN    := tools/microguest/microguest
 ifeq ($(SANITIZE),1)
@@ -46,13 +46,13 @@ MG_OBJS   := $(patsubst tools/microguest/%.c,$(OUTPUT)/mg/%.o,$(MG_SRCS))
 LIB_SRCS  := src/figures_json.c src/json.c src/hist.c src/names.c src/compare.c src/vm_name.c \
 	     src/recfile.c src/replay.c src/u64map.c src/prom_file.c src/verifier_log.c
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
-APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard src/*.c))
+APP_SRCS  := $(filter-out $(LIB_SRCS) src/http_none.c,$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 HEADERS   := $(wildcard include/*.h src/*.h tools/microguest/*.h) bpf/account.bpf.h
 
 .PHONY: all clean test deps binaries demo bench static test-stock-kernel fuzz
 all: deps $(ST_BIN) $(MG_BIN)
-binaries: $(ST_BIN) $(MG_BIN) $(OUTPUT)/unit_tests
+binaries: $(ST_BIN) $(MG_BIN) $(OUTPUT)/unit_tests $(OUTPUT)/http_attack
 
 # installs only what is missing; a no-op on a prepared machine
 deps:
@@ -72,9 +72,9 @@ demo: all
 
 # statically linked, for the stock-kernel lane's initramfs
 static: .output/shadowtrace.static
-.output/shadowtrace.static: $(APP_OBJS) $(LIB_OBJS) $(MG_OBJS)
+.output/shadowtrace.static: $(filter-out %/http.o,$(APP_OBJS)) .output/http_none.o $(LIB_OBJS) $(MG_OBJS)
 	@echo "  LINK     $@"
-	@$(CC) -static $^ $(LDLIBS) -o $@ 2>&1 | grep -v 'statically linked applications requires' || true
+	@$(CC) -static $^ $(filter-out -lmicrohttpd,$(LDLIBS)) -o $@ 2>&1 | grep -v 'statically linked applications requires' || true
 	@test -x $@
 
 # shadowtrace on Debian's stock kernel under QEMU (see tools/stock-kernel/lane.sh)
@@ -125,6 +125,11 @@ $(MG_BIN): $(OUTPUT)/mg/main.o $(MG_OBJS) $(LIB_OBJS)
 $(OUTPUT)/unit_tests: tests/unit_tests.c $(LIB_OBJS) $(MG_OBJS) $(HEADERS)
 	@echo "  LINK     $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) tests/unit_tests.c $(LIB_OBJS) $(MG_OBJS) -lz -o $@
+
+# the tests' hostile /metrics clients
+$(OUTPUT)/http_attack: tests/http_attack.c | $(OUTPUT)
+	@echo "  LINK     $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) $< -lz -o $@
 
 # libFuzzer on the recording reader + replay (seeds: real recordings)
 FUZZ_BIN     := .output-fuzz/fuzz_recording

@@ -1,167 +1,392 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The /metrics endpoint, off the tracing loop: libmicrohttpd, driven by a
+ * thread of our own, serves the last snapshot of the figures. A scrape that
+ * finds the snapshot older than FRESH_S asks the tracing loop for a new one
+ * (an eventfd in its poll set) and waits at most WAIT_S for it, else serves
+ * the one it has. The tracing loop never waits for a client; a client holds
+ * at most one of CONN_LIMIT connections, CONN_MEMORY bytes and DEADLINE_S.
+ */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <stdio.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "http.h"
+#include "listen_addr.h"
 
-static int parse(const char *addr, struct sockaddr_storage *ss, socklen_t *len, bool *loopback)
+#define CONN_LIMIT	64		/* at once; more wait in the listen backlog */
+#define BACKLOG		256
+#define CONN_MEMORY	(16 * 1024)	/* a longer request head is answered 431 */
+#define IDLE_TIMEOUT_S	5		/* silence a connection may keep */
+#define DEADLINE_S	10.0		/* a connection's whole life (slow clients) */
+#define FRESH_S		0.1		/* a snapshot this young is served as it is */
+#define WAIT_S		1.0		/* a scrape's wait for the tracing loop */
+#define RUN_WAIT_MS	100		/* the server thread's beat: stop, deadlines */
+
+struct conn_slot {
+	struct MHD_Connection *c;
+	double start;
+	bool cut;
+};
+
+struct http {
+	struct MHD_Daemon *d;
+	int listen_fd;
+	int want_fd;			/* eventfd: a scrape wants fresh figures */
+	pthread_t thread;
+	bool running;
+	bool stop;			/* __atomic */
+	pthread_mutex_t mu;		/* guards the snapshot below */
+	pthread_cond_t published;
+	char *text;
+	size_t len;
+	double made;
+	uint64_t gen;
+	bool asked;
+	char *gz;			/* text, gzipped when first asked for */
+	size_t gz_len;
+	uint64_t gz_gen;
+	struct conn_slot conns[CONN_LIMIT];	/* the server thread's only */
+};
+
+static const char index_html[] =
+	"<html><head><title>shadowtrace</title></head><body>\n"
+	"<h1>shadowtrace</h1>\n"
+	"<p>KVM shadow MMU figures, per VM: <a href=\"/metrics\">/metrics</a></p>\n"
+	"</body></html>\n";
+
+static double mono_now(void)
 {
-	char host[64];
-	const char *colon, *port_s;
-	char *end;
-	unsigned long port;
-	size_t hlen;
+	struct timespec ts;
 
-	if (addr[0] == '[') {
-		const char *close = strchr(addr, ']');
-
-		if (!close || close[1] != ':')
-			return -1;
-		hlen = (size_t)(close - addr - 1);
-		if (hlen >= sizeof(host))
-			return -1;
-		memcpy(host, addr + 1, hlen);
-		port_s = close + 2;
-	} else {
-		colon = strrchr(addr, ':');
-		if (!colon)
-			return -1;
-		hlen = (size_t)(colon - addr);
-		if (hlen >= sizeof(host))
-			return -1;
-		memcpy(host, addr, hlen);
-		port_s = colon + 1;
-	}
-	host[hlen] = 0;
-	errno = 0;
-	port = strtoul(port_s, &end, 10);
-	if (errno || end == port_s || *end || port < 1 || port > 65535)
-		return -1;
-	memset(ss, 0, sizeof(*ss));
-	if (!strcmp(host, "localhost"))
-		snprintf(host, sizeof(host), "127.0.0.1");
-	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*in4);
-		*loopback = (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*in6);
-		*loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-		return 0;
-	}
-	return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int http_listen(struct http *h, const char *addr, bool allow_public, char *err, size_t errlen,
-		bool *usage)
+/* "gzip" among Accept-Encoding's codings, without q=0 */
+static bool accepts_gzip(const char *v)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = 0;
-	bool loopback = false;
-	int one = 1;
+	while (v && *v) {
+		size_t n;
 
-	h->fd = -1;
-	*usage = true;
-	if (parse(addr, &ss, &len, &loopback)) {
-		snprintf(err, errlen, "invalid --listen '%s': expected IP:PORT, e.g. 127.0.0.1:9977", addr);
+		v += strspn(v, " \t,");
+		n = strcspn(v, " \t,;");
+		if (n == 4 && !strncasecmp(v, "gzip", 4)) {
+			const char *q = v + n, *end = q + strcspn(q, ",");
+
+			q += strspn(q, " \t;");
+			return !(q < end && !strncasecmp(q, "q=", 2) && strtod(q + 2, NULL) == 0.0);
+		}
+		v += strcspn(v, ",");
+	}
+	return false;
+}
+
+/* With mu held: h->gz for the current text; false when it cannot be made. */
+static bool gzip_snapshot(struct http *h)
+{
+	z_stream z = { 0 };
+	uLong bound;
+
+	if (h->gz && h->gz_gen == h->gen)
+		return true;
+	free(h->gz);
+	h->gz = NULL;
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return false;
+	bound = deflateBound(&z, (uLong)h->len);
+	h->gz = malloc(bound);
+	z.next_in = (Bytef *)h->text;
+	z.avail_in = (uInt)h->len;
+	z.next_out = (Bytef *)h->gz;
+	z.avail_out = (uInt)bound;
+	if (!h->gz || deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(h->gz);
+		h->gz = NULL;
+		return false;
+	}
+	h->gz_len = z.total_out;
+	h->gz_gen = h->gen;
+	deflateEnd(&z);
+	return true;
+}
+
+/* With mu held: a snapshot at most FRESH_S old, or the last after WAIT_S. */
+static void await_fresh(struct http *h)
+{
+	uint64_t gen = h->gen, one = 1;
+	struct timespec until;
+	double now = mono_now();
+
+	if (h->text && now - h->made < FRESH_S)
+		return;
+	if (!h->asked && write(h->want_fd, &one, sizeof(one)) == sizeof(one))
+		h->asked = true;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += (long)(WAIT_S * 1e9);
+	until.tv_sec += until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	while (h->gen == gen && !__atomic_load_n(&h->stop, __ATOMIC_RELAXED))
+		if (pthread_cond_timedwait(&h->published, &h->mu, &until) == ETIMEDOUT)
+			break;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned int status, struct MHD_Response *r,
+			     const char *type)
+{
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;	/* out of memory: MHD closes the connection */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* one request per connection: DEADLINE_S then bounds a request */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *type,
+				  const char *text)
+{
+	return queue(c, status,
+		     MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT),
+		     type);
+}
+
+static enum MHD_Result reply_metrics(struct http *h, struct MHD_Connection *c)
+{
+	bool gz = accepts_gzip(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							    MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	struct MHD_Response *r = NULL;
+	bool have;
+
+	pthread_mutex_lock(&h->mu);
+	await_fresh(h);
+	have = h->text;
+	gz = have && gz && gzip_snapshot(h);
+	if (have)
+		r = MHD_create_response_from_buffer(gz ? h->gz_len : h->len, gz ? h->gz : h->text,
+						    MHD_RESPMEM_MUST_COPY);
+	pthread_mutex_unlock(&h->mu);
+	if (!have)
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", "no figures yet\n");
+	if (r) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+		if (gz)
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	}
+	return queue(c, MHD_HTTP_OK, r, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
+{
+	(void)version, (void)upload_data, (void)upload_size, (void)con_cls;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "GET or HEAD only\n");
+	if (!strcmp(url, "/metrics"))
+		return reply_metrics(cls, c);
+	if (!strcmp(url, "/"))
+		return reply_text(c, MHD_HTTP_OK, "text/html; charset=utf-8", index_html);
+	return reply_text(c, MHD_HTTP_NOT_FOUND, "text/plain", "shadowtrace: metrics are at /metrics\n");
+}
+
+/* Called on the server thread: keeps each connection's start time. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (*ctx)
+			memset(*ctx, 0, sizeof(struct conn_slot));
+		return;
+	}
+	for (int i = 0; i < CONN_LIMIT; i++)
+		if (!h->conns[i].c) {
+			h->conns[i] = (struct conn_slot){ .c = c, .start = mono_now() };
+			*ctx = &h->conns[i];
+			return;
+		}
+}
+
+/* A connection past DEADLINE_S is shut down; MHD then closes it. */
+static void cut_overdue(struct http *h)
+{
+	double now = mono_now();
+
+	for (int i = 0; i < CONN_LIMIT; i++) {
+		struct conn_slot *s = &h->conns[i];
+		const union MHD_ConnectionInfo *ci;
+
+		if (!s->c || s->cut || now - s->start < DEADLINE_S)
+			continue;
+		ci = MHD_get_connection_info(s->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci)
+			shutdown(ci->connect_fd, SHUT_RDWR);
+		s->cut = true;
+	}
+}
+
+static void *serve(void *arg)
+{
+	struct http *h = arg;
+
+	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED)) {
+		MHD_run_wait(h->d, RUN_WAIT_MS);
+		cut_overdue(h);
+	}
+	return NULL;
+}
+
+static int open_listener(const struct listen_addr *la)
+{
+	int one = 1, fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)&la->ss, la->len) || listen(fd, BACKLOG)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
 		return -1;
 	}
-	if (!loopback && !allow_public) {
+	return fd;
+}
+
+static int start_thread(struct http *h)
+{
+	sigset_t all, old;
+	int e = 0;
+
+	/* signals stay with the tracing loop */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	e = pthread_create(&h->thread, NULL, serve, h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	h->running = !e;
+	return e;
+}
+
+struct http *http_start(const char *addr, bool allow_public, char *err, size_t errlen, bool *usage)
+{
+	struct listen_addr la;
+	pthread_condattr_t ca;
+	struct http *h;
+	int e = 0;
+
+	*usage = true;
+	if (listen_addr_parse(addr, &la)) {
+		snprintf(err, errlen, "invalid --listen '%s': expected IP:PORT, e.g. 127.0.0.1:9977", addr);
+		return NULL;
+	}
+	if (!la.loopback && !allow_public) {
 		snprintf(err, errlen, "--listen %s is not a loopback address; add --listen-public to expose metrics",
 			 addr);
-		return -1;
+		return NULL;
 	}
 	*usage = false;
-	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (h->fd < 0 ||
-	    setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(h->fd, (struct sockaddr *)&ss, len) || listen(h->fd, 16)) {
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->want_fd = -1;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->published, &ca);
+	pthread_condattr_destroy(&ca);
+	h->listen_fd = open_listener(&la);
+	if (h->listen_fd < 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(errno));
-		http_close(h);
-		return -1;
+		goto fail;
 	}
-	return 0;
+	h->want_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	h->d = MHD_start_daemon(MHD_USE_EPOLL | (la.ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0,
+				NULL, NULL, on_request, h,
+				MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_END);
+	if (h->want_fd < 0 || !h->d || (e = start_thread(h))) {
+		snprintf(err, errlen, "cannot serve --listen %s: %s", addr,
+			 h->want_fd < 0 ? strerror(errno) : !h->d ? "libmicrohttpd refused to start" :
+			 strerror(e));
+		goto fail;
+	}
+	h->listen_fd = -1;	/* MHD's now: MHD_stop_daemon() closes it */
+	return h;
+fail:
+	http_stop(h);
+	return NULL;
 }
 
-static void respond(int c, const char *status, const char *type, const char *body, size_t len)
+int http_want_fd(const struct http *h)
 {
-	char head[256];
-	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-			 status, type, len);
-
-	if (send(c, head, (size_t)n, MSG_NOSIGNAL) == n)
-		while (len) {
-			ssize_t w = send(c, body, len, MSG_NOSIGNAL);
-
-			if (w <= 0)
-				break;
-			body += w;
-			len -= (size_t)w;
-		}
+	return h ? h->want_fd : -1;
 }
 
-void http_serve_one(struct http *h, void (*render)(FILE *f, void *arg), void *arg)
+void http_publish(struct http *h, char *text, size_t len)
 {
-	struct timeval tv = { .tv_sec = 2 };
-	char req[2048];
-	size_t got = 0;
-	int c = accept4(h->fd, NULL, NULL, SOCK_CLOEXEC);
+	uint64_t n;
 
-	if (c < 0)
+	if (!h) {
+		free(text);
 		return;
-	/* a slow client cannot stall tracing for more than 2 s */
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (got < sizeof(req) - 1) {
-		ssize_t n = recv(c, req + got, sizeof(req) - 1 - got, 0);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		req[got] = 0;
-		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
-			break;
 	}
-	req[got] = 0;
-	if (strncmp(req, "GET ", 4)) {
-		respond(c, "405 Method Not Allowed", "text/plain", "GET only\n", 9);
-	} else if (!strncmp(req + 4, "/metrics ", 9) || !strncmp(req + 4, "/metrics?", 9)) {
-		char *body = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&body, &len);
-
-		if (f) {
-			render(f, arg);
-			fclose(f);
-			respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body, len);
-			free(body);
-		}
-	} else {
-		static const char hint[] = "shadowtrace: metrics are at /metrics\n";
-		respond(c, "404 Not Found", "text/plain", hint, sizeof(hint) - 1);
+	if (read(h->want_fd, &n, sizeof(n)) < 0) {
+		/* nobody asked: a snapshot made on the tracing loop's own account */
 	}
-	close(c);
+	pthread_mutex_lock(&h->mu);
+	free(h->text);
+	h->text = text;
+	h->len = len;
+	h->made = mono_now();
+	h->gen++;
+	h->asked = false;
+	pthread_cond_broadcast(&h->published);
+	pthread_mutex_unlock(&h->mu);
 }
 
-void http_close(struct http *h)
+void http_stop(struct http *h)
 {
-	if (h->fd >= 0)
-		close(h->fd);
-	h->fd = -1;
+	if (!h)
+		return;
+	if (h->running) {
+		pthread_mutex_lock(&h->mu);
+		__atomic_store_n(&h->stop, true, __ATOMIC_RELAXED);
+		pthread_cond_broadcast(&h->published);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->thread, NULL);
+	}
+	if (h->d)
+		MHD_stop_daemon(h->d);
+	if (h->listen_fd >= 0)
+		close(h->listen_fd);
+	if (h->want_fd >= 0)
+		close(h->want_fd);
+	pthread_cond_destroy(&h->published);
+	pthread_mutex_destroy(&h->mu);
+	free(h->text);
+	free(h->gz);
+	free(h);
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* A minimal HTTP/1.0 listener for GET /metrics, served from the main loop. */
+/*
+ * GET /metrics (and HEAD, gzip, /), served by libmicrohttpd on a thread of
+ * its own from the last snapshot the tracing loop published.
+ */
 #ifndef SHADOWTRACE_HTTP_H
 #define SHADOWTRACE_HTTP_H
 
@@ -7,19 +10,19 @@
 #include <stddef.h>
 #include <stdio.h>
 
-struct http {
-	int fd;
-};
+struct http;
 
 /*
  * @addr is "IPv4:PORT" or "[IPv6]:PORT" (numeric). A non-loopback address
- * is refused unless @allow_public. Returns 0, or -1 with @err filled and
- * *@usage set when the address itself is wrong (not the bind).
+ * is refused unless @allow_public. Returns the server, or NULL with @err
+ * filled and *@usage set when the address itself is wrong (not the bind).
  */
-int http_listen(struct http *h, const char *addr, bool allow_public, char *err, size_t errlen,
-		bool *usage);
-/* Accepts and answers one pending connection; @render writes the metrics. */
-void http_serve_one(struct http *h, void (*render)(FILE *f, void *arg), void *arg);
-void http_close(struct http *h);
+struct http *http_start(const char *addr, bool allow_public, char *err, size_t errlen, bool *usage);
+/* Readable when a scrape wants fresher figures than the last published. */
+int http_want_fd(const struct http *h);
+/* Hands over a new snapshot of the metrics text (malloc'd; @h frees it). */
+void http_publish(struct http *h, char *text, size_t len);
+/* Stops serving, ends open connections; NULL is fine. */
+void http_stop(struct http *h);
 
 #endif

@@ -22,7 +22,7 @@ struct tracing {
 	struct session s;
 	const struct st_options *o;
 	struct out_file prom;
-	struct http http;
+	struct http *http;	/* --listen: serves what publish_metrics() hands it */
 	struct recorder rec;
 	struct rec_summary rec_sum;	/* shown in the reports while recording */
 	bool recording;
@@ -70,22 +70,28 @@ static double wall_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void render_metrics(FILE *f, void *arg)
+/* A scrape asked for fresh figures: render them for the server thread. */
+static void publish_metrics(struct tracing *x)
 {
-	struct tracing *x = arg;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
 
+	session_refresh(&x->s);
+	f = open_memstream(&text, &len);
+	if (!f)
+		return;
 	prom_render(f, &x->s.rep, &x->s.table, wall_now());
+	if (fclose(f)) {
+		free(text);
+		return;
+	}
+	http_publish(x->http, text, len);
 }
 
 static int export_prom(struct tracing *x)
 {
 	return x->o->prom_file ? prom_write_file(&x->prom, &x->s.rep, &x->s.table, wall_now()) : 0;
-}
-
-static void serve_http(struct tracing *x)
-{
-	session_refresh(&x->s);
-	http_serve_one(&x->http, render_metrics, x);
 }
 
 /*
@@ -120,7 +126,6 @@ static int open_outputs(struct tracing *x)
 	char err[256];
 	bool usage;
 
-	x->http.fd = -1;
 	if (o->prom_file) {
 		const char *why = out_file_init(&x->prom, o->prom_file);
 
@@ -129,7 +134,7 @@ static int open_outputs(struct tracing *x)
 			return ST_EXIT_USAGE;
 		}
 	}
-	if (o->listen && http_listen(&x->http, o->listen, o->listen_public, err, sizeof(err), &usage)) {
+	if (o->listen && !(x->http = http_start(o->listen, o->listen_public, err, sizeof(err), &usage))) {
 		fprintf(stderr, "shadowtrace: %s\n", err);
 		return usage ? ST_EXIT_USAGE : ST_EXIT_RUNTIME;
 	}
@@ -152,7 +157,7 @@ int st_trace(const struct st_options *o)
 	if (!r)
 		r = session_start(&x.s, o);
 	if (r) {
-		http_close(&x.http);
+		http_stop(x.http);
 		return r;
 	}
 	if (o->output) {
@@ -172,20 +177,22 @@ int st_trace(const struct st_options *o)
 			if (x.recording)
 				recorder_close(&x.rec);
 			session_end(&x.s);
-			http_close(&x.http);
+			http_stop(x.http);
 			return ST_EXIT_RUNTIME;
 		}
 	}
 	/* attached, the -c command started with our privileges: need none now */
 	if (st_drop_privileges())
 		fprintf(stderr, "shadowtrace: cannot drop privileges: %s (continuing)\n", strerror(errno));
+	if (x.http)	/* the first scrape need not wait */
+		publish_metrics(&x);
 	/* on stderr, also with --json: scripts wait for this line */
 	fprintf(stderr, "Tracing KVM shadow MMU (%s mode)... %s\n", x.s.rep.attach_mode,
 		o->command ? "until the command exits." : "Hit Ctrl-C to end.");
 	next = x.s.start + every;
 	next_housekeeping = x.s.start + HOUSEKEEPING_S;
 	while (!st_stop_signal) {
-		struct pollfd pfd[2] = { { .fd = x.http.fd, .events = POLLIN },
+		struct pollfd pfd[2] = { { .fd = http_want_fd(x.http), .events = POLLIN },
 					 { .fd = x.recording ? recorder_fd(&x.rec) : -1, .events = POLLIN } };
 
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
@@ -208,7 +215,7 @@ int st_trace(const struct st_options *o)
 		}
 		/* the events ring is drained on this 50 ms beat, or when half full */
 		if (poll(pfd, 2, 50) > 0 && (pfd[0].revents & POLLIN))
-			serve_http(&x);
+			publish_metrics(&x);
 		if (x.recording)
 			recorder_poll(&x.rec);
 	}
@@ -227,7 +234,7 @@ int st_trace(const struct st_options *o)
 		recorder_close(&x.rec);
 	vm_table_release_exited(&x.s.table, x.s.tracer, st_now());
 	session_end(&x.s);
-	http_close(&x.http);
+	http_stop(x.http);
 	if (export_err)
 		return ST_EXIT_RUNTIME;
 	/* a command ended by us (-d, a signal) did not fail */

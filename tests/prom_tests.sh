@@ -82,30 +82,6 @@ live_prom_node_exporter_scrape() {
 	expect_series "$f" 'shadowtrace_access_changes_total\{from="wux",origin="sync",pid="[0-9]+",to="-ux",vm="ne2"\}' 100
 }
 
-live_prom_listen_http() {
-	local port
-	port=$(free_port)
-	timeout $((60 * SLOW)) "$ST_BIN" --listen "127.0.0.1:$port" --json \
-		-c "$MG_BIN -name guest=h fault-churn 120; sleep 3" >"$TMP/out.json" 2>"$TMP/err" &
-	local st=$!
-	local got=""
-	for _ in $(seq $((60 * SLOW))); do
-		sleep 0.1
-		got=$(curl -sf "http://127.0.0.1:$port/metrics" || true)
-		grep -q 'origin="fault",from="-ux",to="wux"} 120' <<<"$got" && break
-	done
-	grep -q 'shadowtrace_access_changes_total{vm="h",pid="[0-9]*",origin="fault",from="-ux",to="wux"} 120' <<<"$got"
-	promtool check metrics <<<"$got"
-	[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other") == 404 ]]
-	wait "$st"
-}
-
-cli_listen_refuses_public() {
-	expect_one_line_error 2 "not a loopback address; add --listen-public" "$ST_BIN" --listen 192.0.2.1:9977 -d 1
-	expect_one_line_error 2 "invalid --listen 'nonsense'" "$ST_BIN" --listen nonsense -d 1
-	expect_one_line_error 2 "invalid --listen '127.0.0.1:99999'" "$ST_BIN" --listen 127.0.0.1:99999 -d 1
-}
-
 cli_prom_file_needs_prom_suffix() {
 	expect_one_line_error 2 "must name a \*.prom file" "$ST_BIN" --prom-file /tmp/x.txt -d 1
 	expect_one_line_error 2 "must name a \*.prom file" "$ST_BIN" --prom-file /tmp/dir/ -d 1

@@ -14,7 +14,7 @@
 # is never a pass.
 #
 # Environment: ST_BIN, MG_BIN, UNIT_BIN (the binaries under test),
-# RELEASE_BIN (the release build, for one demo run), FUZZ_BIN and
+# ATTACK_BIN (tests/http_attack.c), RELEASE_BIN (the release build, for one demo run), FUZZ_BIN and
 # FUZZ_SECONDS (the recording parser's fuzzer, run briefly), TESTS (a regex
 # to run only matching tests), TEST_TIMEOUT (seconds a test may take), LIVE:
 #   auto  (default) on the host when its /dev/kvm works, else in the test VM
@@ -28,6 +28,7 @@ cd "$(dirname "$0")/.."
 ST_BIN=${ST_BIN:-./shadowtrace}
 MG_BIN=${MG_BIN:-tools/microguest/microguest}
 UNIT_BIN=${UNIT_BIN:-.output/unit_tests}
+ATTACK_BIN=${ATTACK_BIN:-$(dirname "$UNIT_BIN")/http_attack}	# hostile /metrics clients
 RELEASE_BIN=${RELEASE_BIN:-./shadowtrace}
 TESTS=${TESTS:-.}
 LIVE=${LIVE:-auto}
@@ -41,7 +42,7 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-1200}	# seconds, per test: a hung test fails, the s
 # SLOW: software emulation in the test VM runs BPF verification ~20x slower
 SLOW=1
 [[ $IN_VM == 1 ]] && SLOW=6
-export ST_BIN MG_BIN UNIT_BIN RELEASE_BIN TESTS FUZZ_BIN=${FUZZ_BIN:-} FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+export ST_BIN MG_BIN UNIT_BIN ATTACK_BIN RELEASE_BIN TESTS FUZZ_BIN=${FUZZ_BIN:-} FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 # leaks are reported by LeakSanitizer; keep ASan quiet about BPF's mmaps
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -60,6 +61,7 @@ skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
 . tests/prom_tests.sh
 . tests/reliability_tests.sh
 . tests/record_tests.sh
+. tests/http_tests.sh
 
 # tests_of PREFIX: the test functions of that prefix that TESTS selects
 tests_of() {
@@ -134,7 +136,7 @@ live_where() {
 # The suite inside the test VM on kernel package $1: its raw output, then
 # "TESTVM-EXIT status".
 vm_suite() {
-	TESTVM_KERNEL=$1 tools/testvm/run --env ST_BIN --env MG_BIN --env RELEASE_BIN --env TESTS \
+	TESTVM_KERNEL=$1 tools/testvm/run --env ST_BIN --env MG_BIN --env ATTACK_BIN --env RELEASE_BIN --env TESTS \
 		--env ASAN_OPTIONS --env UBSAN_OPTIONS --env TEST_TIMEOUT --env FUZZ_BIN \
 		-- tests/run.sh --in-vm 2>&1
 	echo "TESTVM-EXIT $?"
