@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The /metrics endpoint, off the tracing loop: libmicrohttpd, driven by a
- * thread of our own, serves the last snapshot of the figures. A scrape that
+ * The /metrics endpoint, off the tracing loop: libmicrohttpd's own thread
+ * (poll(): it sees a client's early EOF, where its epoll mode waits for the
+ * idle timeout) serves the last snapshot of the figures. A scrape that
  * finds the snapshot older than FRESH_S asks the tracing loop for a new one
  * (an eventfd in its poll set) and waits at most WAIT_S for it, else serves
  * the one it has. The tracing loop never waits for a client; a client holds
@@ -30,7 +31,7 @@
 #define DEADLINE_S	10.0		/* a connection's whole life (slow clients) */
 #define FRESH_S		0.1		/* a snapshot this young is served as it is */
 #define WAIT_S		1.0		/* a scrape's wait for the tracing loop */
-#define RUN_WAIT_MS	100		/* the server thread's beat: stop, deadlines */
+#define WATCH_MS	100		/* the deadline watcher's beat */
 
 struct conn_slot {
 	struct MHD_Connection *c;
@@ -44,7 +45,7 @@ struct http {
 	int want_fd;			/* eventfd: a scrape wants fresh figures */
 	pthread_t thread;
 	bool running;
-	bool stop;			/* __atomic */
+	bool stop;			/* __atomic: ends the watcher */
 	pthread_mutex_t mu;		/* guards the snapshot below */
 	pthread_cond_t published;
 	char *text;
@@ -55,7 +56,8 @@ struct http {
 	char *gz;			/* text, gzipped when first asked for */
 	size_t gz_len;
 	uint64_t gz_gen;
-	struct conn_slot conns[CONN_LIMIT];	/* the server thread's only */
+	pthread_mutex_t conn_mu;	/* guards conns: MHD's thread and the watcher */
+	struct conn_slot conns[CONN_LIMIT];
 };
 
 static const char index_html[] =
@@ -205,26 +207,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return reply_text(c, MHD_HTTP_NOT_FOUND, "text/plain", "shadowtrace: metrics are at /metrics\n");
 }
 
-/* Called on the server thread: keeps each connection's start time. */
+/*
+ * On MHD's thread: keeps each connection's start time. MHD tells of a
+ * close before it closes the socket, so the watcher, holding conn_mu,
+ * never shuts down a socket number already given to someone else.
+ */
 static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct http *h = cls;
 
+	pthread_mutex_lock(&h->conn_mu);
 	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		if (*ctx)
 			memset(*ctx, 0, sizeof(struct conn_slot));
-		return;
+	} else {
+		for (int i = 0; i < CONN_LIMIT; i++)
+			if (!h->conns[i].c) {
+				h->conns[i] = (struct conn_slot){ .c = c, .start = mono_now() };
+				*ctx = &h->conns[i];
+				break;
+			}
 	}
-	for (int i = 0; i < CONN_LIMIT; i++)
-		if (!h->conns[i].c) {
-			h->conns[i] = (struct conn_slot){ .c = c, .start = mono_now() };
-			*ctx = &h->conns[i];
-			return;
-		}
+	pthread_mutex_unlock(&h->conn_mu);
 }
 
-/* A connection past DEADLINE_S is shut down; MHD then closes it. */
+/* With conn_mu held: a connection past DEADLINE_S is shut down; MHD then closes it. */
 static void cut_overdue(struct http *h)
 {
 	double now = mono_now();
@@ -242,13 +250,16 @@ static void cut_overdue(struct http *h)
 	}
 }
 
-static void *serve(void *arg)
+static void *watch_deadlines(void *arg)
 {
 	struct http *h = arg;
+	struct timespec beat = { .tv_nsec = WATCH_MS * 1000000L };
 
 	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED)) {
-		MHD_run_wait(h->d, RUN_WAIT_MS);
+		nanosleep(&beat, NULL);
+		pthread_mutex_lock(&h->conn_mu);
 		cut_overdue(h);
+		pthread_mutex_unlock(&h->conn_mu);
 	}
 	return NULL;
 }
@@ -270,18 +281,29 @@ static int open_listener(const struct listen_addr *la)
 	return fd;
 }
 
-static int start_thread(struct http *h)
+/* MHD's thread and the watcher, with every signal left to the tracing loop */
+static int start_threads(struct http *h, const struct listen_addr *la)
 {
 	sigset_t all, old;
 	int e = 0;
 
-	/* signals stay with the tracing loop */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	e = pthread_create(&h->thread, NULL, serve, h);
+	h->d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | (la->ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				0, NULL, NULL, on_request, h,
+				MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_END);
+	if (h->d) {
+		h->listen_fd = -1;	/* MHD's now: MHD_stop_daemon() closes it */
+		e = pthread_create(&h->thread, NULL, watch_deadlines, h);
+		h->running = !e;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	h->running = !e;
-	return e;
+	return h->d ? e : -1;
 }
 
 struct http *http_start(const char *addr, bool allow_public, char *err, size_t errlen, bool *usage)
@@ -309,6 +331,7 @@ struct http *http_start(const char *addr, bool allow_public, char *err, size_t e
 	}
 	h->want_fd = -1;
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_mutex_init(&h->conn_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->published, &ca);
@@ -319,21 +342,12 @@ struct http *http_start(const char *addr, bool allow_public, char *err, size_t e
 		goto fail;
 	}
 	h->want_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	h->d = MHD_start_daemon(MHD_USE_EPOLL | (la.ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0,
-				NULL, NULL, on_request, h,
-				MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
-				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-				MHD_OPTION_END);
-	if (h->want_fd < 0 || !h->d || (e = start_thread(h))) {
+	if (h->want_fd < 0 || (e = start_threads(h, &la))) {
 		snprintf(err, errlen, "cannot serve --listen %s: %s", addr,
 			 h->want_fd < 0 ? strerror(errno) : !h->d ? "libmicrohttpd refused to start" :
 			 strerror(e));
 		goto fail;
 	}
-	h->listen_fd = -1;	/* MHD's now: MHD_stop_daemon() closes it */
 	return h;
 fail:
 	http_stop(h);
@@ -386,6 +400,7 @@ void http_stop(struct http *h)
 		close(h->want_fd);
 	pthread_cond_destroy(&h->published);
 	pthread_mutex_destroy(&h->mu);
+	pthread_mutex_destroy(&h->conn_mu);
 	free(h->text);
 	free(h->gz);
 	free(h);

@@ -14,8 +14,9 @@
 # is never a pass.
 #
 # Environment: ST_BIN, MG_BIN, UNIT_BIN (the binaries under test),
-# ATTACK_BIN (tests/http_attack.c), RELEASE_BIN (the release build, for one demo run), FUZZ_BIN and
-# FUZZ_SECONDS (the recording parser's fuzzer, run briefly), TESTS (a regex
+# ATTACK_BIN (tests/http_attack.c), RELEASE_BIN (the release build, for one
+# demo run), FUZZ_BIN, FUZZ_HTTP_BIN and FUZZ_SECONDS (the recording parser's
+# and the endpoint's fuzzers, run briefly), TESTS (a regex
 # to run only matching tests), TEST_TIMEOUT (seconds a test may take), LIVE:
 #   auto  (default) on the host when its /dev/kvm works, else in the test VM
 #   host  on the host (fails when its /dev/kvm does not work)
@@ -42,7 +43,7 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-1200}	# seconds, per test: a hung test fails, the s
 # SLOW: software emulation in the test VM runs BPF verification ~20x slower
 SLOW=1
 [[ $IN_VM == 1 ]] && SLOW=6
-export ST_BIN MG_BIN UNIT_BIN ATTACK_BIN RELEASE_BIN TESTS FUZZ_BIN=${FUZZ_BIN:-} FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+export ST_BIN MG_BIN UNIT_BIN ATTACK_BIN RELEASE_BIN TESTS FUZZ_BIN=${FUZZ_BIN:-} FUZZ_HTTP_BIN=${FUZZ_HTTP_BIN:-} FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 # leaks are reported by LeakSanitizer; keep ASan quiet about BPF's mmaps
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
