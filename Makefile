@@ -75,7 +75,7 @@ demo: all
 
 # minutes of VM churn, scrapes, textfile and recording; a table of RSS,
 # descriptors, map occupancy and losses that must stay flat (tools/soak.sh)
-soak: all
+soak: all $(OUTPUT)/http_attack
 	@if [ "$(LIVE)" = host ] || { [ "$(LIVE)" != vm ] && [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; }; then \
 		tools/soak.sh; \
 	else \

@@ -42,6 +42,7 @@ struct conn_slot {
 struct http {
 	struct MHD_Daemon *d;
 	int listen_fd;
+	bool ipv6;
 	int want_fd;			/* eventfd: a scrape wants fresh figures */
 	pthread_t thread;
 	bool running;
@@ -281,15 +282,15 @@ static int open_listener(const struct listen_addr *la)
 	return fd;
 }
 
-/* MHD's thread and the watcher, with every signal left to the tracing loop */
-static int start_threads(struct http *h, const struct listen_addr *la)
+int http_serve(struct http *h, char *err, size_t errlen)
 {
 	sigset_t all, old;
 	int e = 0;
 
+	/* MHD's thread and the watcher: every signal is the tracing loop's */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	h->d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | (la->ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	h->d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | (h->ipv6 ? MHD_USE_IPv6 : 0),
 				0, NULL, NULL, on_request, h,
 				MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
@@ -303,7 +304,10 @@ static int start_threads(struct http *h, const struct listen_addr *la)
 		h->running = !e;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return h->d ? e : -1;
+	if (h->d && !e)
+		return 0;
+	snprintf(err, errlen, "cannot serve --listen: %s", h->d ? strerror(e) : "libmicrohttpd refused to start");
+	return -1;
 }
 
 struct http *http_start(const char *addr, bool allow_public, char *err, size_t errlen, bool *usage)
@@ -311,7 +315,6 @@ struct http *http_start(const char *addr, bool allow_public, char *err, size_t e
 	struct listen_addr la;
 	pthread_condattr_t ca;
 	struct http *h;
-	int e = 0;
 
 	*usage = true;
 	if (listen_addr_parse(addr, &la)) {
@@ -341,11 +344,10 @@ struct http *http_start(const char *addr, bool allow_public, char *err, size_t e
 		snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(errno));
 		goto fail;
 	}
+	h->ipv6 = la.ss.ss_family == AF_INET6;
 	h->want_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (h->want_fd < 0 || (e = start_threads(h, &la))) {
-		snprintf(err, errlen, "cannot serve --listen %s: %s", addr,
-			 h->want_fd < 0 ? strerror(errno) : !h->d ? "libmicrohttpd refused to start" :
-			 strerror(e));
+	if (h->want_fd < 0) {
+		snprintf(err, errlen, "cannot serve --listen %s: %s", addr, strerror(errno));
 		goto fail;
 	}
 	return h;

@@ -17,6 +17,12 @@ struct http *http_start(const char *addr, bool allow_public, char *err, size_t e
 	return NULL;
 }
 
+int http_serve(struct http *h, char *err, size_t errlen)
+{
+	(void)h, (void)err, (void)errlen;
+	return -1;
+}
+
 int http_want_fd(const struct http *h)
 {
 	(void)h;

@@ -146,7 +146,8 @@ int st_trace(const struct st_options *o)
 	struct tracing x = { .o = o };
 	pid_t child = -1;
 	int status = 0, r, export_err;
-	bool child_done = false;
+	bool child_done = false, failed = false;
+	char err[256];
 	uint32_t every = o->interval_s ? o->interval_s :
 			 (o->prom_file || o->listen ? DEFAULT_EXPORT_INTERVAL : 0);
 	double next, next_housekeeping;
@@ -184,6 +185,10 @@ int st_trace(const struct st_options *o)
 	/* attached, the -c command started with our privileges: need none now */
 	if (st_drop_privileges())
 		fprintf(stderr, "shadowtrace: cannot drop privileges: %s (continuing)\n", strerror(errno));
+	if (x.http && http_serve(x.http, err, sizeof(err))) {
+		fprintf(stderr, "shadowtrace: %s\n", err);
+		failed = true;
+	}
 	if (x.http)	/* the first scrape need not wait */
 		publish_metrics(&x);
 	/* on stderr, also with --json: scripts wait for this line */
@@ -191,7 +196,7 @@ int st_trace(const struct st_options *o)
 		o->command ? "until the command exits." : "Hit Ctrl-C to end.");
 	next = x.s.start + every;
 	next_housekeeping = x.s.start + HOUSEKEEPING_S;
-	while (!st_stop_signal) {
+	while (!st_stop_signal && !failed) {
 		struct pollfd pfd[2] = { { .fd = http_want_fd(x.http), .events = POLLIN },
 					 { .fd = x.recording ? recorder_fd(&x.rec) : -1, .events = POLLIN } };
 
@@ -235,7 +240,7 @@ int st_trace(const struct st_options *o)
 	vm_table_release_exited(&x.s.table, x.s.tracer, st_now());
 	session_end(&x.s);
 	http_stop(x.http);
-	if (export_err)
+	if (export_err || failed)
 		return ST_EXIT_RUNTIME;
 	/* a command ended by us (-d, a signal) did not fail */
 	if (child_done && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {

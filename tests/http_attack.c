@@ -12,6 +12,9 @@
  *	N concurrent GET /metrics. Prints how many were answered 200 and how
  *	many distinct bodies they had (shadowtrace_last_export_timestamp_seconds
  *	aside, which is the scrape's time).
+ *   http_attack every ADDR MS SECONDS
+ *	one GET /metrics every MS for SECONDS (0: until killed); once a
+ *	second prints "N ok M failed" so far (a failure: no 200 in 5 s).
  *   http_attack send ADDR [half-close|no-read]
  *	sends stdin as one request; half-close then shuts down its sending
  *	side; no-read never reads and holds the connection 15 s. Prints the
@@ -216,6 +219,53 @@ static int scrape(int n, bool gzip)
 	return 0;
 }
 
+/* One GET /metrics: was it answered 200 within 5 s? */
+static bool scrape_one(void)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	static char buf[MAX_BODY];
+	int fd = dial();
+	size_t got = 0;
+	double t0 = now_s();
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (fd < 0)
+		return false;
+	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == sizeof(req) - 1)
+		while (got < sizeof(buf) && now_s() - t0 < 5 && poll(&p, 1, 500) >= 0) {
+			ssize_t n;
+
+			if (!p.revents)
+				continue;
+			n = recv(fd, buf + got, sizeof(buf) - got, 0);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+	close(fd);
+	return got >= 12 && !memcmp(buf, "HTTP/1.1 200", 12);
+}
+
+static int every(int ms, double seconds)
+{
+	long ok = 0, failed = 0;
+	double t0 = now_s(), said = t0;
+
+	while (!seconds || now_s() - t0 < seconds) {
+		if (scrape_one())
+			ok++;
+		else
+			failed++;
+		if (now_s() - said >= 1) {
+			printf("%ld ok %ld failed\n", ok, failed);
+			said = now_s();
+		}
+		usleep((useconds_t)ms * 1000);
+	}
+	printf("%ld ok %ld failed\n", ok, failed);
+	return 0;
+}
+
 static int send_stdin(const char *how)
 {
 	static char req[1 << 20];
@@ -279,9 +329,11 @@ int main(int argc, char **argv)
 		return hold(atoi(argv[3]), atof(argv[4]), argc > 5 ? atoi(argv[5]) : 0);
 	if (!strcmp(argv[1], "scrape") && argc >= 4 && atoi(argv[3]) > 0 && atoi(argv[3]) <= MAX_CONNS)
 		return scrape(atoi(argv[3]), argc > 4 && !strcmp(argv[4], "gzip"));
+	if (!strcmp(argv[1], "every") && argc >= 5 && atoi(argv[3]) > 0)
+		return every(atoi(argv[3]), atof(argv[4]));
 	if (!strcmp(argv[1], "send"))
 		return send_stdin(argc > 3 ? argv[3] : NULL);
 usage:
-	fprintf(stderr, "usage: http_attack hold|scrape|send IPv4:PORT ... (see its source)\n");
+	fprintf(stderr, "usage: http_attack hold|scrape|every|send IPv4:PORT ... (see its source)\n");
 	return 2;
 }

@@ -60,6 +60,13 @@ kernel_http_answers() {
 	port=$(free_port)
 	url=http://127.0.0.1:$port
 	listener "$port" --json
+	# the threads that read clients' bytes hold no capability
+	local task
+	for task in /proc/"$LISTENER"/task/*; do
+		grep -q '^CapEff:[[:space:]]*0000000000000000$' "$task/status" ||
+			{ echo "thread ${task##*/} ($(cat "$task/comm")): $(grep CapEff "$task/status")"; return 1; }
+	done
+	[[ $(find /proc/"$LISTENER"/task -mindepth 1 -maxdepth 1 | wc -l) -ge 3 ]]
 	curl -sf -D "$TMP/get.h" "$url/metrics" >"$TMP/plain"
 	promtool check metrics <"$TMP/plain"
 	grep -qi '^Content-Type: text/plain; version=0.0.4; charset=utf-8' "$TMP/get.h"

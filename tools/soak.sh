@@ -7,13 +7,15 @@
 # descriptors within 2, RSS growth after the first sample within 10 %
 # (or 4 MiB), no event lost, no scrape failed, the maps empty at the end.
 #
-#   SOAK_SECONDS (default 240), SOAK_SAMPLE (default 10), ST_BIN, MG_BIN
+#   SOAK_SECONDS (default 240), SOAK_SAMPLE (default 10), ST_BIN, MG_BIN,
+#   ATTACK_BIN (the scraper)
 # Needs root and a working /dev/kvm: `make soak` runs it in the test VM
 # when this host has none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST_BIN=${ST_BIN:-./shadowtrace}
 MG_BIN=${MG_BIN:-tools/microguest/microguest}
+ATTACK_BIN=${ATTACK_BIN:-.output/http_attack}
 SECONDS_TOTAL=${SOAK_SECONDS:-240}
 SAMPLE=${SOAK_SAMPLE:-10}
 W=$(mktemp -d /tmp/shadowtrace-soak.XXXXXX)
@@ -45,15 +47,8 @@ scenarios=(fault-churn sync-flip remap prefetch sync-keep)
 	done
 ) &
 pids+=($!)
-# a scrape every 100 ms; failures counted
-(
-	ok=0 bad=0
-	while :; do
-		if curl -sf -m 5 -o /dev/null "http://127.0.0.1:$port/metrics"; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
-		echo "$ok $bad" >"$W/scrapes"
-		sleep 0.1
-	done
-) &
+# a scrape every 100 ms; failures counted (tests/http_attack.c)
+"$ATTACK_BIN" every "127.0.0.1:$port" 100 0 >"$W/scrapes" &
 pids+=($!)
 
 sample() { # one table row
@@ -65,7 +60,8 @@ sample() { # one table row
 	slots=$(jq '.bpf_maps.vm_slots' <<<"$last")
 	lost=$(jq '[.recording.lost[]?] | add // 0' <<<"$last")
 	rounds=$(cat "$W/rounds" 2>/dev/null || echo 0)
-	scrapes=$(cat "$W/scrapes" 2>/dev/null || echo "0 0")
+	scrapes=$(tail -n1 "$W/scrapes" | awk '{ print $1, $3 }')
+	[[ -n $scrapes ]] || scrapes="0 0"
 	printf '%6s %9s %5s %12s %9s %6s %7s %11s %8s\n' "$t" "$rss" "$fds" "$pages" "$slots" "$lost" \
 		"$((rounds * 8))" "${scrapes% *}" "${scrapes#* }"
 }

@@ -39,6 +39,8 @@ static void start_server(void)
 	for (int port = 20000 + getpid() % 20000; !server; port++) {
 		snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
 		server = http_start(addr, false, err, sizeof(err), &usage);
+		if (server && http_serve(server, err, sizeof(err)))
+			abort();
 		server_addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 						    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	}
