@@ -6,7 +6,8 @@
  * finds the snapshot older than FRESH_S asks the tracing loop for a new one
  * (an eventfd in its poll set) and waits at most WAIT_S for it, else serves
  * the one it has. The tracing loop never waits for a client; a client holds
- * at most one of CONN_LIMIT connections, CONN_MEMORY bytes and DEADLINE_S.
+ * at most one of CONN_LIMIT connections, CONN_MEMORY bytes and DEADLINE_S
+ * (a watcher thread of ours shuts down what is older).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,7 +47,7 @@ struct http {
 	int want_fd;			/* eventfd: a scrape wants fresh figures */
 	pthread_t thread;
 	bool running;
-	bool stop;			/* __atomic: ends the watcher */
+	bool stop;			/* __atomic: ends the watcher and waits */
 	pthread_mutex_t mu;		/* guards the snapshot below */
 	pthread_cond_t published;
 	char *text;
