@@ -194,3 +194,80 @@ live_prom_exited_vm_kept_then_dropped() {
 	kill -INT "$st"
 	wait "$st"
 }
+
+# The alerting and recording rules: valid, and each alert both firing and
+# not in its promtool unit tests (contrib/prometheus/*.test.yml).
+cli_prom_rules_unit_tests() {
+	promtool check rules contrib/prometheus/shadowtrace.rules.yml
+	(cd contrib/prometheus && promtool test rules shadowtrace.rules.test.yml)
+}
+
+# promql URL QUERY: the query's JSON answer from Prometheus at URL
+promql() { curl -sfG --data-urlencode "query=$2" "$1/api/v1/query"; }
+
+# A real Prometheus scrapes a real node_exporter reading textfiles that
+# shadowtrace wrote (from recordings of micro-guest runs), loads the rules,
+# and answers every dashboard and rule expression: each parses; each
+# dashboard panel's, template's and recording rule's returns series.
+cli_prom_rules_and_dashboard_evaluate() {
+	[[ -x $NODE_EXPORTER ]] || { echo "no $NODE_EXPORTER (make deps)"; return 1; }
+	local ne_port p_port url s
+	SERVERS=()	# global: the EXIT trap runs after the locals are gone
+	mkdir "$TMP/textfile"
+	for s in remap sync-flip hugepage-dirtylog; do
+		"$ST_BIN" report "tests/fuzz/seeds/$s.strec" --prom-file "$TMP/textfile/$s.prom" >/dev/null
+	done
+	ne_port=$(free_port)
+	"$NODE_EXPORTER" --web.listen-address="127.0.0.1:$ne_port" --collector.disable-defaults \
+		--collector.textfile --collector.textfile.directory="$TMP/textfile" >"$TMP/ne.log" 2>&1 &
+	SERVERS+=($!)
+	p_port=$(free_port)
+	cat >"$TMP/prometheus.yml" <<-CONF
+		global: {scrape_interval: 1s, evaluation_interval: 1s}
+		rule_files: ["$PWD/contrib/prometheus/shadowtrace.rules.yml"]
+		scrape_configs:
+		  - job_name: node
+		    static_configs: [{targets: ["127.0.0.1:$ne_port"]}]
+	CONF
+	prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
+		--web.listen-address="127.0.0.1:$p_port" --log.level=warn >"$TMP/prom.log" 2>&1 &
+	SERVERS+=($!)
+	trap 'kill "${SERVERS[@]}" 2>/dev/null; wait; true' EXIT
+	url=http://127.0.0.1:$p_port
+	# three scrapes and a rule evaluation behind us
+	series() { promql "$url" "$1" 2>/dev/null | jq '.data.result | length'; }
+	for _ in $(seq 300); do
+		[[ $(series 'count_over_time(shadowtrace_vms[1m]) >= 3') -gt 0 &&
+		   $(series 'instance_map:shadowtrace_bpf_map_usage:ratio') -gt 0 ]] && break
+		sleep 0.1
+	done
+	local q n=0 alerts=0 answer
+	# check QUERY WANT-SERIES
+	check() {
+		answer=$(promql "$url" "$1") || { echo "query failed: $1"; return 1; }
+		jq -e '.status == "success"' <<<"$answer" >/dev/null || { echo "error: $1: $answer"; return 1; }
+		[[ $2 == no ]] || jq -e '.data.result | length > 0' <<<"$answer" >/dev/null ||
+			{ echo "no series: $1"; return 1; }
+		n=$((n + 1))
+	}
+	while IFS= read -r q; do
+		check "$q" yes
+	done < <(jq -r '.panels[].targets[]?.expr, (.templating.list[].query.query? // empty |
+		sub("^label_values\\((?<m>.*), *[a-z_]+\\)$"; "\(.m)"))' contrib/grafana/shadowtrace.json |
+		sed 's/\$instance/.*/g; s/\$vm/.*/g; s/\$__rate_interval/1m/g')
+	curl -sf "$url/api/v1/rules" >"$TMP/rules.json"
+	[[ $(jq '[.data.groups[].rules[]] | length' "$TMP/rules.json") == 10 ]]
+	while IFS=$'\t' read -r kind name q; do
+		if [[ $kind == recording ]]; then
+			check "$q" yes
+			check "$name" yes
+		else
+			check "$q" no
+			alerts=$((alerts + 1))
+		fi
+	done < <(jq -r '.data.groups[].rules[] | [.type, .name, (.query | gsub("\n"; " "))] | @tsv' "$TMP/rules.json")
+	jq -e '[.data.groups[].rules[] | select(.health != "ok")] | length == 0' "$TMP/rules.json" >/dev/null ||
+		{ echo "unhealthy rules: $(jq -c '[.data.groups[].rules[] | select(.health != "ok")]' "$TMP/rules.json")"; return 1; }
+	echo "$n expressions answered ($alerts alerts parsed and evaluated)"
+	[[ $alerts == 6 ]]
+}
