@@ -13,6 +13,8 @@
 #   make fuzz-http  libFuzzer on the /metrics endpoint (FUZZ_SECONDS; tests/fuzz/http-seeds)
 #   make soak       minutes of VM churn under scrapes: RSS, descriptors, maps, losses
 #                   stay flat (tools/soak.sh; SOAK_SECONDS, default 240)
+#   make install    PREFIX (default /usr/local), DESTDIR: tool, man page, completion,
+#                   systemd unit, rules, dashboard; make deb: the same as a .deb
 #   make bench      overhead, side by side (tools/bench/bench.sh)
 
 OUTPUT    ?= .output
@@ -53,8 +55,8 @@ APP_SRCS  := $(filter-out $(LIB_SRCS) src/http_none.c,$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 HEADERS   := $(wildcard include/*.h src/*.h tools/microguest/*.h) bpf/account.bpf.h
 
-.PHONY: all clean test deps binaries demo bench soak static test-stock-kernel fuzz fuzz-http
-all: deps $(ST_BIN) $(MG_BIN)
+.PHONY: all clean test deps binaries demo bench soak install deb static test-stock-kernel fuzz fuzz-http
+all: deps $(ST_BIN) $(MG_BIN) $(OUTPUT)/shadowtrace.8
 binaries: $(ST_BIN) $(MG_BIN) $(OUTPUT)/unit_tests $(OUTPUT)/http_attack
 
 # installs only what is missing; a no-op on a prepared machine
@@ -82,6 +84,32 @@ soak: all $(OUTPUT)/http_attack
 		echo "soak: running it in the test VM (this host's /dev/kvm does not work or LIVE=vm)"; \
 		tools/testvm/run --quiet --env SOAK_SECONDS --env SOAK_SAMPLE -- tools/soak.sh; \
 	fi
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the tool, the micro-guest,
+# the man page, bash completion, the systemd unit, the rules and dashboard
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SHARE   := $(DESTDIR)$(PREFIX)/share
+install: all $(OUTPUT)/shadowtrace.8
+	install -D -m 0755 $(ST_BIN) $(DESTDIR)$(PREFIX)/sbin/shadowtrace
+	install -D -m 0755 $(MG_BIN) $(DESTDIR)$(PREFIX)/lib/shadowtrace/microguest
+	install -D -m 0644 $(OUTPUT)/shadowtrace.8 $(SHARE)/man/man8/shadowtrace.8
+	gzip -n -9 -f $(SHARE)/man/man8/shadowtrace.8
+	install -D -m 0644 contrib/bash-completion/shadowtrace $(SHARE)/bash-completion/completions/shadowtrace
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/|$(PREFIX)/|g' tools/shadowtrace.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/shadowtrace.service
+	install -D -m 0644 contrib/prometheus/shadowtrace.rules.yml $(SHARE)/shadowtrace/prometheus/shadowtrace.rules.yml
+	install -D -m 0644 contrib/grafana/shadowtrace.json $(SHARE)/shadowtrace/grafana/shadowtrace.json
+	install -D -m 0644 README.md $(SHARE)/doc/shadowtrace/README.md
+
+$(OUTPUT)/shadowtrace.8: docs/shadowtrace.8.scd | $(OUTPUT)
+	@echo "  SCDOC    $@"
+	@scdoc <$< >$@.tmp && mv $@.tmp $@
+
+# make deb: a Debian package of make install PREFIX=/usr, its dependencies
+# read off the binaries' shared libraries (tools/deb.sh)
+deb: all $(OUTPUT)/shadowtrace.8
+	@tools/deb.sh $(VERSION)
 
 # statically linked, for the stock-kernel lane's initramfs
 static: .output/shadowtrace.static
@@ -186,7 +214,7 @@ ifeq ($(SANITIZE),1)
 TEST_SANITIZE := 1
 endif
 test: deps
-	@$(MAKE) --no-print-directory SANITIZE=0 all static
+	@$(MAKE) --no-print-directory SANITIZE=0 all static deb
 	@$(MAKE) --no-print-directory SANITIZE=$(TEST_SANITIZE) binaries
 	@$(MAKE) --no-print-directory SANITIZE=0 $(FUZZ_BIN) $(FUZZ_HTTP_BIN)
 	@FUZZ_BIN=$(FUZZ_BIN) FUZZ_HTTP_BIN=$(FUZZ_HTTP_BIN) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} ST_BIN=$(if $(filter 1,$(TEST_SANITIZE)),$(TEST_OUT)/shadowtrace,./shadowtrace) \

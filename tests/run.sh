@@ -63,6 +63,7 @@ skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
 . tests/reliability_tests.sh
 . tests/record_tests.sh
 . tests/http_tests.sh
+. tests/kit_tests.sh
 
 # tests_of PREFIX: the test functions of that prefix that TESTS selects
 tests_of() {

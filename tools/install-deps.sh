@@ -29,6 +29,10 @@ need /usr/include/bpf/libbpf.h libbpf-dev
 need /usr/include/gelf.h libelf-dev
 need /usr/include/zlib.h zlib1g-dev
 need /usr/include/microhttpd.h libmicrohttpd-dev
+# the man page, and the tests of it, of the completion and of the package
+need scdoc scdoc
+need man man-db
+need /usr/share/bash-completion/bash_completion bash-completion
 need /usr/include/linux/kvm.h linux-libc-dev
 # clang's sanitizer runtime for the test build
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a >/dev/null 2>&1 ||
