@@ -9,7 +9,7 @@ listener() {
 	"$ST_BIN" "$@" --listen "127.0.0.1:$port" >"$TMP/listen.out" 2>"$TMP/listen.err" &
 	LISTENER=$!
 	# a failing test (its own subshell) leaves no tracer behind
-	trap 'kill -INT "$LISTENER" 2>/dev/null && wait "$LISTENER"; true' EXIT
+	trap '{ kill -INT "$LISTENER" && wait "$LISTENER"; } 2>/dev/null || true' EXIT
 	wait_ready "$TMP/listen.err"
 }
 

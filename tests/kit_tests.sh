@@ -56,7 +56,7 @@ cli_debian_package() {
 		return 1
 	fi
 	dpkg-deb -f "$deb" Depends | grep -q 'libbpf1' 
-	trap 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq shadowtrace >/dev/null 2>&1; true' EXIT
+	trap 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq shadowtrace >/dev/null 2>&1 || true' EXIT
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "./$deb" >"$TMP/apt.log" 2>&1 ||
 		{ tail -5 "$TMP/apt.log"; return 1; }
 	/usr/sbin/shadowtrace --version | grep -q shadowtrace

@@ -232,7 +232,7 @@ cli_prom_rules_and_dashboard_evaluate() {
 	prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
 		--web.listen-address="127.0.0.1:$p_port" --log.level=warn >"$TMP/prom.log" 2>&1 &
 	SERVERS+=($!)
-	trap 'kill "${SERVERS[@]}" 2>/dev/null; wait; true' EXIT
+	trap 'kill "${SERVERS[@]}" 2>/dev/null || true; wait || true' EXIT
 	url=http://127.0.0.1:$p_port
 	# three scrapes and a rule evaluation behind us
 	series() { promql "$url" "$1" 2>/dev/null | jq '.data.result | length'; }
