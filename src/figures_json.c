@@ -13,6 +13,15 @@ uint64_t st_writes_of_origin(const struct st_vm_counters *c, int origin)
 	return n;
 }
 
+uint64_t st_writes_total(const struct st_vm_counters *c)
+{
+	uint64_t n = 0;
+
+	for (int o = 0; o < ST_ORIGINS; o++)
+		n += st_writes_of_origin(c, o);
+	return n;
+}
+
 static void named_counts(struct json *j, const char *key, const char *const *names,
 			 const __u64 *v, int n)
 {

@@ -14,5 +14,6 @@ void st_json_vm_counters(FILE *f, const struct st_vm_counters *c);
 
 /* Totals the outputs share. */
 uint64_t st_writes_of_origin(const struct st_vm_counters *c, int origin);
+uint64_t st_writes_total(const struct st_vm_counters *c);
 
 #endif

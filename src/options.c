@@ -15,20 +15,24 @@ static const char doc[] =
 "Trace KVM's shadow MMU translation cache (kvm_mmu_page.shadowed_translation)\n"
 "per VM: translation writes, access-bit churn, gfn mismatches, sync and split.\n"
 "\n"
-"USAGE: shadowtrace [OPTION...]            trace all VMs until Ctrl-C\n"
-"       shadowtrace demo [OPTION...]       built-in micro-guest vs ground truth\n"
-"       shadowtrace decode 0xVALUE         decode one shadowed_translation value\n"
-"       shadowtrace record -o FILE [OPTION...]  trace, and record every event\n"
-"       shadowtrace report FILE [--json] [--prom-file PATH]  a recording's figures\n"
-"       shadowtrace diff A B [--json]      what changed between two recordings\n"
+"USAGE: shadowtrace [OPTION...]          trace all VMs until Ctrl-C\n"
+"       shadowtrace record -o FILE [OPTION...]\n"
+"                                        trace, and record every event\n"
+"       shadowtrace report FILE [--json] [--prom-file PATH]\n"
+"                                        a recording's figures\n"
+"       shadowtrace diff A B [--json]    what changed between two recordings\n"
+"       shadowtrace demo [OPTION...]     built-in micro-guest vs ground truth\n"
+"       shadowtrace decode 0xVALUE       one shadowed_translation value\n"
 "\n"
 "EXAMPLES:\n"
-"    shadowtrace -i 5                 # a per-VM report every 5 seconds\n"
-"    shadowtrace -p 4242 -d 60 --json # one VMM process for a minute, as JSON\n"
-"    shadowtrace -c 'qemu-system-x86_64 ...'  # trace while the command runs\n"
-"    shadowtrace --prom-file /var/lib/prometheus/node-exporter/shadowtrace.prom -i 15\n"
+"    shadowtrace -i 5                   # a per-VM report every 5 seconds\n"
+"    shadowtrace -p 4242 -d 60 --json   # one VMM process for a minute, as JSON\n"
+"    shadowtrace -c 'qemu-system-x86_64 ...'    # while the command runs\n"
+"    shadowtrace -i 15 --prom-file \\\n"
+"        /var/lib/prometheus/node-exporter/shadowtrace.prom\n"
 "    shadowtrace demo --scenario sync-flip -n 512 --vms 4\n"
-"    shadowtrace record -o before.strec -d 600; shadowtrace diff before.strec after.strec\n"
+"    shadowtrace record -o before.strec -d 600   # then upgrade, record again:\n"
+"    shadowtrace diff before.strec after.strec\n"
 "\n"
 "Exit status: 0 ok, 1 runtime error, 2 bad usage, 3 unsupported environment\n"
 "(root, BPF, BTF, KVM or its cache missing), 4 demo figures differ from the\n"
@@ -39,7 +43,7 @@ static const char doc[] =
 enum {
 	OPT_MAX_VMS = 256, OPT_MAX_PAGES, OPT_MAX_SLOTS, OPT_SCENARIO, OPT_VMS,
 	OPT_PROM_FILE, OPT_PROM_KEEP, OPT_LISTEN, OPT_LISTEN_PUBLIC, OPT_FLOOR, OPT_ATTACH,
-	OPT_LIST_PROBES, OPT_SKIP_PROBE, OPT_RING_MB, OPT_THRESHOLD, OPT_TIMING,
+	OPT_LIST_PROBES, OPT_SKIP_PROBE, OPT_RING_MB, OPT_THRESHOLD, OPT_TIMING, OPT_TOP,
 };
 
 static const struct argp_option opts[] = {
@@ -50,6 +54,8 @@ static const struct argp_option opts[] = {
 	{ "json", 'j', NULL, 0, "JSON output (one object per report)", 0 },
 	{ "attach", OPT_ATTACH, "MODE", 0,
 	  "auto (default: the best probe per hook), tracepoint, kprobe or fentry", 0 },
+	{ "top", OPT_TOP, "N", 0,
+	  "Text reports: one line for each of the N VMs most active since the last report (1-1024)", 0 },
 	{ "list-probes", OPT_LIST_PROBES, NULL, 0,
 	  "Show which probe serves each hook on this kernel, and why not the others", 0 },
 	{ "skip-probe", OPT_SKIP_PROBE, "FUNC", 0,
@@ -152,6 +158,7 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 		o->lim.skip_probes[i] = arg;
 		break;
 	}
+	case OPT_TOP: o->top = number(st, "--top", arg, 1, 1024); break;
 	case OPT_MAX_VMS: o->lim.max_vms = number(st, "--max-vms", arg, 1, 1024); break;
 	case OPT_MAX_PAGES:
 		o->lim.max_shadow_pages = number(st, "--max-shadow-pages", arg, 64, 4194304);

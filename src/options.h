@@ -15,6 +15,7 @@ struct st_options {
 	uint32_t duration_s;		/* 0: until signal or command exit */
 	const char *command;		/* -c: trace while it runs */
 	bool json;
+	uint32_t top;			/* text: a table of the N most active VMs (0: all, in full) */
 	bool list_probes;		/* --list-probes: show and exit */
 	/* Prometheus */
 	const char *prom_file;		/* textfile for node_exporter */

@@ -98,6 +98,13 @@ int recorder_fd(const struct recorder *r)
 	return r->rb ? ring_buffer__epoll_fd(r->rb) : -1;
 }
 
+uint64_t recorder_bytes(const struct recorder *r)
+{
+	struct stat st;
+
+	return r->w.fd >= 0 && !fstat(r->w.fd, &st) ? (uint64_t)st.st_size : 0;
+}
+
 void recorder_poll(struct recorder *r)
 {
 	double now = st_now();

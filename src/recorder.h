@@ -31,6 +31,8 @@ struct recorder {
 
 /* Opens FILE.partial and writes the header (after the session started). */
 int recorder_start(struct recorder *r, const char *path, struct session *s, double wall_start);
+/* Bytes of the recording on disk so far. */
+uint64_t recorder_bytes(const struct recorder *r);
 /* Drains the ring buffer; writes a block at least every second. */
 void recorder_poll(struct recorder *r);
 /* The ring buffer's epoll fd: readable when BPF asks for an early drain. */

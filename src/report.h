@@ -30,10 +30,13 @@ struct report_ctx {
 	uint32_t vm_slots_used;
 	struct tracer_limits limits;
 	const struct rec_summary *recording;	/* report FILE only */
+	unsigned int top;		/* text: the N most active VMs, a line each (0: all) */
 };
 
 void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t);
 void report_text_vm(FILE *f, const struct vm_entry *e);
+/* The --top table: the @r->top VMs with most translation writes since the last report. */
+void report_text_top(FILE *f, const struct report_ctx *r, const struct vm_table *t);
 /* One JSON object on one line. */
 void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t);
 

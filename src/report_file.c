@@ -40,6 +40,7 @@ int st_report(const struct st_options *o)
 		status = ST_EXIT_RUNTIME;
 		goto out;
 	}
+	rep.top = o->top;
 	if (o->json)
 		report_json(stdout, &rep, &t);
 	else

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "figures_json.h"
@@ -62,6 +64,68 @@ void report_text_vm(FILE *f, const struct vm_entry *e)
 	}
 }
 
+static uint64_t writes_new(const struct vm_entry *e)
+{
+	return st_writes_total(&e->c) - e->writes_reported;
+}
+
+static uint64_t access_changes(const struct st_vm_counters *c)
+{
+	uint64_t n = 0;
+
+	for (int o = 0; o < ST_ORIGINS; o++)
+		for (int a = 0; a < ST_ACC_COMBOS; a++)
+			for (int b = 0; b < ST_ACC_COMBOS; b++)
+				n += c->access_changes[o][a][b];
+	return n;
+}
+
+/* most translation writes since the last report first, then most in all, then by name */
+static int by_activity(const void *pa, const void *pb)
+{
+	const struct vm_entry *a = *(const struct vm_entry *const *)pa;
+	const struct vm_entry *b = *(const struct vm_entry *const *)pb;
+	uint64_t na = writes_new(a), nb = writes_new(b);
+	uint64_t ta = st_writes_total(&a->c), tb = st_writes_total(&b->c);
+
+	if (na != nb)
+		return na < nb ? 1 : -1;
+	if (ta != tb)
+		return ta < tb ? 1 : -1;
+	return strcmp(a->name, b->name);
+}
+
+/* A line a VM, within 79 columns: its counters in all, and what is new since the last report. */
+void report_text_top(FILE *f, const struct report_ctx *r, const struct vm_table *t)
+{
+	const struct vm_entry **shown = calloc(t->n ? t->n : 1, sizeof(*shown));
+	unsigned int n = 0;
+
+	if (!shown)
+		return;
+	for (unsigned int i = 0; i < t->n; i++)
+		if (!t->vms[i].exit_reported || r->final)
+			shown[n++] = &t->vms[i];
+	qsort(shown, n, sizeof(*shown), by_activity);
+	fprintf(f, "%-14s %7s %8s %8s %8s %8s %6s %8s %4s\n", "VM", "PID", "WRITES+", "FAULT", "PREFETCH",
+		"SYNC", "SPLIT", "ACCESS~", "GFN!");
+	for (unsigned int i = 0; i < n && i < r->top; i++) {
+		const struct vm_entry *e = shown[i];
+		const struct st_vm_counters *c = &e->c;
+
+		fprintf(f, "%-13.13s%c %7u %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %6" PRIu64
+			" %8" PRIu64 " %4" PRIu64 "\n", e->name, e->alive ? ' ' : '*', e->pid, writes_new(e),
+			st_writes_of_origin(c, ST_ORIGIN_FAULT), st_writes_of_origin(c, ST_ORIGIN_PREFETCH),
+			st_writes_of_origin(c, ST_ORIGIN_SYNC), st_writes_of_origin(c, ST_ORIGIN_SPLIT),
+			access_changes(c), (uint64_t)(c->gfn_mismatches[ST_MISMATCH_SYNC] + c->gfn_mismatches[ST_MISMATCH_DIRECT]));
+	}
+	if (n > r->top)
+		fprintf(f, "... and %u more VMs (--top %u)\n", n - r->top, r->top);
+	fprintf(f, "(WRITES+ since the last report, the rest in all; ACCESS~ access changes;\n"
+		" GFN! gfn mismatches; * exited)\n");
+	free(shown);
+}
+
 void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 {
 	char ts[32];
@@ -73,9 +137,12 @@ void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 	if (!r->access_known)
 		fprintf(f, "  access unknown: this kernel's cache holds gfns only (before Linux 5.19);"
 			" access changes cannot be seen\n");
-	for (unsigned int i = 0; i < t->n; i++)
-		if (!t->vms[i].exit_reported || r->final)
-			report_text_vm(f, &t->vms[i]);
+	if (r->top)
+		report_text_top(f, r, t);
+	else
+		for (unsigned int i = 0; i < t->n; i++)
+			if (!t->vms[i].exit_reported || r->final)
+				report_text_vm(f, &t->vms[i]);
 	for (int d = 0; d < ST_DROPS; d++)
 		dropped += r->drops[d];
 	if (dropped || r->vms_forgotten) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The main job: trace live VMs, report and export per interval and at the end. */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct tracing {
 	struct recorder rec;
 	struct rec_summary rec_sum;	/* shown in the reports while recording */
 	bool recording;
+	bool progress_shown;	/* a progress line is on the terminal */
 	double keep_s;
 };
 
@@ -106,6 +108,26 @@ static void housekeeping(struct tracing *x)
 	vm_table_release_exited(&x->s.table, x->s.tracer, st_now());
 }
 
+/*
+ * record on a terminal: once a second, one line on stderr (redrawn) of what
+ * was recorded and lost so far, as libbpf-tools' long runs do.
+ */
+static void show_progress(struct tracing *x, bool last)
+{
+	uint64_t lost = 0;
+
+	if (!x->recording || !isatty(STDERR_FILENO))
+		return;
+	session_refresh(&x->s);
+	recorder_summary(&x->rec, &x->s.rep, false, &x->rec_sum);
+	for (int e = 1; e < ST_EV_TYPES; e++)
+		lost += x->rec_sum.lost[e];
+	fprintf(stderr, "\rrecording: %" PRIu64 " records, %.1f MiB, %" PRIu64 " events lost, %.0f s%s",
+		x->rec_sum.records, recorder_bytes(&x->rec) / 1048576.0, lost, st_now() - x->s.start,
+		last ? "\n" : "");
+	x->progress_shown = !last;
+}
+
 /* One interval: report (with -i), export; a daemon then forgets old exits. */
 static void tick(struct tracing *x)
 {
@@ -113,7 +135,7 @@ static void tick(struct tracing *x)
 		recorder_summary(&x->rec, &x->s.rep, false, &x->rec_sum);
 	if (x->o->interval_s) {
 		session_report(&x->s, x->o, false);
-		vm_table_mark_exit_reported(&x->s.table);
+		vm_table_mark_reported(&x->s.table);
 	}
 	export_prom(x);
 	if (!x->o->command)	/* shown once more, kept --prom-keep, then gone */
@@ -150,7 +172,7 @@ int st_trace(const struct st_options *o)
 	char err[256];
 	uint32_t every = o->interval_s ? o->interval_s :
 			 (o->prom_file || o->listen ? DEFAULT_EXPORT_INTERVAL : 0);
-	double next, next_housekeeping;
+	double next, next_housekeeping, next_progress;
 
 	x.keep_s = o->prom_keep_set ? o->prom_keep_s : every;
 	st_install_signals();
@@ -196,6 +218,7 @@ int st_trace(const struct st_options *o)
 		o->command ? "until the command exits." : "Hit Ctrl-C to end.");
 	next = x.s.start + every;
 	next_housekeeping = x.s.start + HOUSEKEEPING_S;
+	next_progress = x.s.start + 1;
 	while (!st_stop_signal && !failed) {
 		struct pollfd pfd[2] = { { .fd = http_want_fd(x.http), .events = POLLIN },
 					 { .fd = x.recording ? recorder_fd(&x.rec) : -1, .events = POLLIN } };
@@ -215,8 +238,14 @@ int st_trace(const struct st_options *o)
 			next_housekeeping = now + HOUSEKEEPING_S;
 		}
 		if (report_due) {
+			if (x.progress_shown)	/* the report starts on a line of its own */
+				fputc('\n', stderr);
 			tick(&x);
 			next += every;
+		}
+		if (now >= next_progress) {
+			show_progress(&x, false);
+			next_progress = now + 1;
 		}
 		/* the events ring is drained on this 50 ms beat, or when half full */
 		if (poll(pfd, 2, 50) > 0 && (pfd[0].revents & POLLIN))
@@ -224,6 +253,8 @@ int st_trace(const struct st_options *o)
 		if (x.recording)
 			recorder_poll(&x.rec);
 	}
+	if (x.progress_shown)
+		show_progress(&x, true);
 	if (child > 0 && !child_done)
 		status = reap(child);
 	tracer_detach(x.s.tracer);

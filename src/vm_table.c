@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "figures_json.h"
 #include "vm_name.h"
 #include "vm_table.h"
 
@@ -114,11 +115,15 @@ void vm_table_forget_exited(struct vm_table *t, double now, double keep_s)
 	t->n = out;
 }
 
-void vm_table_mark_exit_reported(struct vm_table *t)
+void vm_table_mark_reported(struct vm_table *t)
 {
-	for (unsigned int i = 0; i < t->n; i++)
-		if (!t->vms[i].alive)
-			t->vms[i].exit_reported = true;
+	for (unsigned int i = 0; i < t->n; i++) {
+		struct vm_entry *e = &t->vms[i];
+
+		if (!e->alive)
+			e->exit_reported = true;
+		e->writes_reported = st_writes_total(&e->c);
+	}
 }
 
 struct vm_entry *vm_table_find_pid(struct vm_table *t, uint32_t pid, unsigned int nth)

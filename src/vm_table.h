@@ -27,6 +27,7 @@ struct vm_entry {
 	double exited_at;	/* monotonic seconds when first seen gone */
 	bool pending;
 	uint64_t adopted_sps, live_sps;
+	uint64_t writes_reported;	/* translation writes at the last interval report */
 	struct st_vm_counters c;
 };
 
@@ -44,8 +45,8 @@ int vm_table_refresh(struct vm_table *t, struct tracer *tr);
 void vm_table_release_exited(struct vm_table *t, struct tracer *tr, double now);
 /* Forget VMs that exited more than @keep_s seconds before @now. */
 void vm_table_forget_exited(struct vm_table *t, double now, double keep_s);
-/* After a report: exited VMs have now been shown once more. */
-void vm_table_mark_exit_reported(struct vm_table *t);
+/* After an interval report: exited VMs have been shown once more; activity starts anew. */
+void vm_table_mark_reported(struct vm_table *t);
 struct vm_entry *vm_table_find_pid(struct vm_table *t, uint32_t pid, unsigned int nth);
 
 bool st_process_alive(uint32_t pid);

@@ -34,6 +34,23 @@ cli_help() {
 	out=$(expect_status 0 "$ST_BIN" --help)
 	grep -q 'Exit status: 0 ok' <<<"$out"
 	grep -q -- '--max-shadow-pages' <<<"$out"
+	# fits 80 columns as written: no line over 79, none wrapped by argp
+	local long
+	long=$(awk 'length($0) > 79' <<<"$out")
+	[[ -z $long ]] || { echo "over 79 columns: $long"; return 1; }
+	grep -q '^       shadowtrace decode 0xVALUE  *one shadowed_translation value$' <<<"$out"
+	grep -q '^        /var/lib/prometheus/node-exporter/shadowtrace.prom$' <<<"$out"
+}
+
+# --top: a line a VM within 79 columns, most active first, the rest counted.
+cli_report_top() {
+	local out
+	out=$("$ST_BIN" report tests/fuzz/seeds/remap.strec --top 1)
+	[[ -z $(awk 'length($0) > 79' <<<"$out") ]] || { echo "over 79 columns: $out"; return 1; }
+	grep -qE '^remap-1 +\* +[0-9]+ +19 +12 +7 +0 +0 +1 +8$' <<<"$out" || { echo "$out"; return 1; }
+	grep -q '^\.\.\. and 1 more VMs (--top 1)$' <<<"$out"
+	[[ $("$ST_BIN" report tests/fuzz/seeds/remap.strec --top 5 | grep -c '^remap-') == 2 ]]
+	expect_one_line_error 2 "invalid --top '0'" "$ST_BIN" --top 0
 }
 
 cli_microguest_usage() {

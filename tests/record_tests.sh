@@ -228,3 +228,13 @@ live_record_disk_full() {
 	live=$(jq '.vms[0].translation_writes.fault' "$TMP/live.json")
 	[[ $part -gt 0 && $part -lt $live ]] || { echo "partial $part of $live"; return 1; }
 }
+
+# record on a terminal shows its progress on stderr once a second; not in a file.
+kernel_record_progress_on_a_terminal() {
+	needs_root
+	script -qec "$ST_BIN record -o $TMP/p.strec -d 3" /dev/null >"$TMP/tty.out"
+	grep -q $'\rrecording: [0-9]* records, [0-9.]* MiB, 0 events lost, [0-9]* s' "$TMP/tty.out" ||
+		{ cat -A "$TMP/tty.out"; return 1; }
+	"$ST_BIN" record -o "$TMP/q.strec" -d 2 2>"$TMP/err" >/dev/null
+	! grep -q 'recording:' "$TMP/err"
+}
