@@ -10,6 +10,7 @@
 
 #include "compare.h"
 #include "hist.h"
+#include "html.h"
 #include "json.h"
 #include "names.h"
 #include "replay.h"
@@ -220,6 +221,61 @@ static void print_text(const struct diff_run *d, const char *fa, const struct re
 	       d->o->threshold_pct, d->o->gate_timing ? ", timing included" : ", timing not gated");
 }
 
+struct diff_page {
+	const struct diff_run *d;
+	const char *file[2];
+	const struct replay *r[2];
+	const struct st_vm_counters *sum[2];
+};
+
+static void draw_diff(FILE *f, const void *arg)
+{
+	const struct diff_page *p = arg;
+	const struct diff_run *d = p->d;
+
+	html_begin(f, "shadowtrace diff");
+	fputs("<table class=\"meta\">", f);
+	for (int i = 0; i < 2; i++) {
+		fprintf(f, "<tr><td>%c</td><td>", 'A' + i);
+		html_text(f, p->file[i]);
+		fprintf(f, " (kernel %s, %s, %u VMs)</td></tr>", p->r[i]->h.kernel, p->r[i]->h.attach_mode,
+			p->r[i]->n);
+	}
+	fprintf(f, "<tr><td>differences</td><td>%u (threshold %u%%%s; highlighted)</td></tr></table>\n",
+		d->differences, d->o->threshold_pct, d->o->gate_timing ? ", timing included" : "");
+	fputs("<h2>Access changes, all VMs</h2><div class=\"charts\">", f);
+	for (int i = 0; i < 2; i++) {
+		fprintf(f, "<figure><figcaption>%c</figcaption>", 'A' + i);
+		html_access_heatmap(f, p->sum[i]);
+		fputs("</figure>", f);
+	}
+	fputs("</div>\n", f);
+	for (unsigned int i = 0; i < d->nscopes; i++) {
+		const struct scope *s = &d->scopes[i];
+
+		fputs("<h2>", f);
+		html_text(f, s->label);
+		fprintf(f, "</h2>\n%s", s->n ? "<table><tr><th class=\"l\">figure</th><th>A</th><th>B</th>"
+			"<th>change</th><th>relative</th></tr>\n" : "<p class=\"muted\">no change</p>\n");
+		for (unsigned int k = 0; k < s->n; k++) {
+			const struct metric *m = &s->m[k];
+
+			fprintf(f, "<tr%s><td class=\"l\">", m->counts ? " class=\"changed\"" : "");
+			html_text(f, m->name);
+			fprintf(f, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%+" PRId64 "</td><td>",
+				m->a, m->b, (int64_t)(m->b - m->a));
+			if (m->a && m->b)
+				fprintf(f, "%+.1f%%", ((double)m->b - (double)m->a) * 100.0 / (double)m->a);
+			else
+				fputs(m->a ? "gone" : "new", f);
+			fputs("</td></tr>\n", f);
+		}
+		if (s->n)
+			fputs("</table>\n", f);
+	}
+	html_end(f);
+}
+
 static void side_json(struct json *j, const char *key, const char *file, const struct replay *r,
 		      bool complete)
 {
@@ -308,6 +364,15 @@ int st_diff(const struct st_options *o)
 			   rb == REPLAY_COMPLETE);
 	else
 		print_text(&d, o->files[0], a, o->files[1], b);
+	if (o->html) {
+		struct diff_page page = { &d, { o->files[0], o->files[1] }, { a, b }, { sa, sb } };
+		int r = html_write_file(o->html, draw_diff, &page);
+
+		if (r) {
+			status = r;
+			goto out;
+		}
+	}
 	if (ra != REPLAY_COMPLETE || rb != REPLAY_COMPLETE)
 		status = ST_EXIT_RECORDING;
 	else

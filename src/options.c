@@ -43,7 +43,7 @@ static const char doc[] =
 enum {
 	OPT_MAX_VMS = 256, OPT_MAX_PAGES, OPT_MAX_SLOTS, OPT_SCENARIO, OPT_VMS,
 	OPT_PROM_FILE, OPT_PROM_KEEP, OPT_LISTEN, OPT_LISTEN_PUBLIC, OPT_FLOOR, OPT_ATTACH,
-	OPT_LIST_PROBES, OPT_SKIP_PROBE, OPT_RING_MB, OPT_THRESHOLD, OPT_TIMING, OPT_TOP,
+	OPT_LIST_PROBES, OPT_SKIP_PROBE, OPT_RING_MB, OPT_THRESHOLD, OPT_TIMING, OPT_TOP, OPT_HTML,
 };
 
 static const struct argp_option opts[] = {
@@ -76,6 +76,8 @@ static const struct argp_option opts[] = {
 	{ "output", 'o', "FILE", 0, "record: write the recording to FILE", 3 },
 	{ "ring-mb", OPT_RING_MB, "MIB", 0,
 	  "record: events ring buffer size (1-1024, a power of two, default 16)", 3 },
+	{ "html", OPT_HTML, "FILE", 0,
+	  "report, diff: also write the figures as one self-contained HTML page to FILE", 3 },
 	{ "threshold", OPT_THRESHOLD, "PCT", 0,
 	  "diff: changes up to PCT percent are not differences (0-1000, default 0)", 3 },
 	{ "timing", OPT_TIMING, NULL, 0,
@@ -181,6 +183,7 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 		if (o->ring_mb & (o->ring_mb - 1))
 			argp_failure(st, ST_EXIT_USAGE, 0, "--ring-mb %s: must be a power of two", arg);
 		break;
+	case OPT_HTML: o->html = arg; break;
 	case OPT_THRESHOLD: o->threshold_pct = number(st, "--threshold", arg, 0, 1000); break;
 	case OPT_TIMING: o->gate_timing = true; break;
 	case OPT_VMS: o->vms = number(st, "--vms", arg, 1, MG_MAX_VMS); break;
@@ -225,6 +228,8 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 			argp_failure(st, ST_EXIT_USAGE, 0, "report needs one recording file");
 		if (o->cmd == CMD_DIFF && o->nfiles != 2)
 			argp_failure(st, ST_EXIT_USAGE, 0, "diff needs two recording files");
+		if (o->html && o->cmd != CMD_REPORT && o->cmd != CMD_DIFF)
+			argp_failure(st, ST_EXIT_USAGE, 0, "--html goes with report and diff");
 		if ((o->threshold_pct || o->gate_timing) && o->cmd != CMD_DIFF)
 			argp_failure(st, ST_EXIT_USAGE, 0, "--threshold and --timing are diff options");
 		if (o->cmd == CMD_RECORD)

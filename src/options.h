@@ -34,6 +34,7 @@ struct st_options {
 	uint32_t ring_mb;		/* record: events ring buffer, MiB */
 	const char *files[2];		/* report FILE, diff A B */
 	unsigned int nfiles;
+	const char *html;		/* report, diff: also a self-contained HTML page */
 	uint32_t threshold_pct;		/* diff: a change up to this is no change */
 	bool gate_timing;		/* diff: change-interval buckets count too */
 };

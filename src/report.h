@@ -37,6 +37,8 @@ void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t);
 void report_text_vm(FILE *f, const struct vm_entry *e);
 /* The --top table: the @r->top VMs with most translation writes since the last report. */
 void report_text_top(FILE *f, const struct report_ctx *r, const struct vm_table *t);
+/* One self-contained HTML page (html.h); @source names what the figures are of. */
+void report_html(FILE *f, const struct report_ctx *r, const struct vm_table *t, const char *source);
 /* One JSON object on one line. */
 void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t);
 

@@ -2,6 +2,7 @@
 /* shadowtrace report FILE: a recording replayed into the live reports. */
 #include <stdlib.h>
 
+#include "html.h"
 #include "prom.h"
 #include "replay.h"
 #include "trace.h"
@@ -17,6 +18,19 @@ static int write_prom(const char *path, const struct report_ctx *rep, const stru
 		return ST_EXIT_USAGE;
 	}
 	return prom_write_file(&out, rep, t, wall) ? ST_EXIT_RUNTIME : ST_EXIT_OK;
+}
+
+struct html_page {
+	const struct report_ctx *rep;
+	const struct vm_table *t;
+	const char *source;
+};
+
+static void draw_page(FILE *f, const void *arg)
+{
+	const struct html_page *p = arg;
+
+	report_html(f, p->rep, p->t, p->source);
 }
 
 int st_report(const struct st_options *o)
@@ -50,6 +64,13 @@ int st_report(const struct st_options *o)
 		/* samples stamped with the recording's end, not with now */
 		double wall = (double)rp->h.start_wall_ns / 1e9 + rep.elapsed_s;
 		int r = write_prom(o->prom_file, &rep, &t, wall);
+
+		if (r)
+			status = r;
+	}
+	if (o->html) {
+		struct html_page page = { &rep, &t, o->files[0] };
+		int r = html_write_file(o->html, draw_page, &page);
 
 		if (r)
 			status = r;

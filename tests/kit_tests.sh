@@ -67,3 +67,41 @@ cli_debian_package() {
 	! dpkg -s shadowtrace >/dev/null 2>&1
 	[[ ! -e /usr/sbin/shadowtrace && ! -e /usr/share/shadowtrace && ! -e /usr/lib/shadowtrace ]]
 }
+
+# chromium_load HTML PNG: headless Debian chromium renders HTML to PNG; its
+# text content in $TMP/dom.txt, its log in $TMP/chromium.log
+chromium_load() {
+	local flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,1800)
+	timeout 120 chromium "${flags[@]}" --enable-logging=stderr --v=0 --screenshot="$2" "file://$1" \
+		>/dev/null 2>"$TMP/chromium.log"
+	timeout 120 chromium "${flags[@]}" --dump-dom "file://$1" 2>/dev/null | sed 's/<[^>]*>/ /g' >"$TMP/dom.txt"
+	[[ -s $2 ]] || { echo "no screenshot: $(tail -3 "$TMP/chromium.log")"; return 1; }
+	# a console message (an error of the page) would be logged as CONSOLE
+	! grep -i 'console' "$TMP/chromium.log"
+}
+
+# report --html and diff --html: self-contained pages that a real browser
+# renders without a console message, with the figures in their text.
+cli_html_pages_in_chromium() {
+	command -v chromium >/dev/null || { echo "no chromium (make deps)"; return 1; }
+	"$ST_BIN" report tests/fuzz/seeds/remap.strec --html "$TMP/report.html" >/dev/null
+	# nothing fetched: no script, no external address
+	! grep -Eiq '<script|https?://|src=' "$TMP/report.html"
+	chromium_load "$TMP/report.html" "$TMP/report.png"
+	grep -q 'VM remap-1' "$TMP/dom.txt"
+	# remap-1's figures (tests/fuzz/seeds/remap.strec): 12 fault and 7
+	# prefetch writes, 8 sync gfn mismatches; its distance chart's 8 samples
+	grep -Eq 'remap-1 +4857 +12 +7 +0 +0 +1 +8 +0' "$TMP/dom.txt" || { head -c 2000 "$TMP/dom.txt"; return 1; }
+	grep -q 'gfn_mismatch_distance_pages (pages; 8 samples)' "$TMP/dom.txt"
+	# the diff: exactly its counted differences highlighted
+	local want
+	want=$("$ST_BIN" diff tests/fuzz/seeds/sync-flip.strec tests/fuzz/seeds/remap.strec --json | jq .differences)
+	expect_status 1 "$ST_BIN" diff tests/fuzz/seeds/sync-flip.strec tests/fuzz/seeds/remap.strec \
+		--html "$TMP/diff.html" >/dev/null
+	[[ $(grep -o 'class="changed"' "$TMP/diff.html" | wc -l) == "$want" ]]
+	chromium_load "$TMP/diff.html" "$TMP/diff.png"
+	grep -q "differences  *$want" "$TMP/dom.txt"
+	# refused where it makes no sense; an unwritable place leaves nothing behind
+	expect_one_line_error 2 "--html goes with report and diff" "$ST_BIN" --html "$TMP/x.html" -d 1
+	expect_one_line_error 1 "cannot" "$ST_BIN" report tests/fuzz/seeds/remap.strec --html "$TMP/no/such/x.html"
+}

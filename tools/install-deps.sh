@@ -33,6 +33,7 @@ need /usr/include/microhttpd.h libmicrohttpd-dev
 need scdoc scdoc
 need man man-db
 need /usr/share/bash-completion/bash_completion bash-completion
+need chromium chromium	# the HTML pages' test: a real browser, headless
 need /usr/include/linux/kvm.h linux-libc-dev
 # clang's sanitizer runtime for the test build
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a >/dev/null 2>&1 ||
