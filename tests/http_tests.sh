@@ -154,9 +154,12 @@ live_http_hostile_clients_keep_tracing() {
 		{ echo "interval reports: $(jq -s '[.[] | select(.final | not)] | length' "$TMP/listen.out")"; return 1; }
 	jq -s -e '[.[] | select(.final | not) | .elapsed_s] as $e | [$e[0]] + [range(1; $e | length) |
 		$e[.] - $e[. - 1]] | all(. >= 0.5 and . <= 2)' "$TMP/listen.out" >/dev/null
-	jq -s -e 'map(select(.final))[0].elapsed_s <= 13' "$TMP/listen.out" >/dev/null
-	# and the process soon gone (in the test VM, ASan's exit and BPF's
-	# teardown take seconds under emulation)
+	# (in the test VM, detaching under emulation, with another VM beside it,
+	# takes seconds of its own: the final report comes that much later)
+	local slack=1
+	[[ $SLOW == 1 ]] || slack=4
+	jq -s -e --argjson end $((12 + slack)) 'map(select(.final))[0].elapsed_s <= $end' "$TMP/listen.out" >/dev/null
+	# and the process soon gone (ASan's exit too)
 	awk -v a="$t0" -v b="$t1" -v slack=$((2 * SLOW)) 'BEGIN { exit !(b - a <= 13 + slack) }' ||
 		{ echo "ended $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s after ready"; return 1; }
 	# the textfile was rewritten every second
