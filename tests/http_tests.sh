@@ -135,18 +135,21 @@ live_http_hostile_clients_keep_tracing() {
 	local port addr t0 t1 want
 	port=$(free_port)
 	addr=127.0.0.1:$port
-	listener "$port" record -o "$TMP/hostile.strec" -i 1 -d 12 --json --prom-file "$TMP/st.prom"
+	# --prom-keep: the VM, once exited, stays in the reports to the end
+	listener "$port" record -o "$TMP/hostile.strec" -i 1 -d 12 --json --prom-file "$TMP/st.prom" --prom-keep 60
 	t0=$(date +%s.%N)
 	"$ATTACK_BIN" hold "$addr" 1 11 1500 >"$TMP/trickle" &
 	"$ATTACK_BIN" hold "$addr" 50 11 >"$TMP/idle" &
 	printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' | "$ATTACK_BIN" send "$addr" no-read >/dev/null &
 	"$MG_BIN" -name guest=hostile fault-churn 120 >/dev/null &
+	local mg=$!
 	for _ in $(seq 11); do
 		sleep 1
 		prom_value "$TMP/st.prom" shadowtrace_last_export_timestamp_seconds
 	done >"$TMP/stamps"
 	wait "$LISTENER"
 	t1=$(date +%s.%N)
+	wait "$mg"
 	wait
 	jq -s -c '[.[] | {final, elapsed_s}]' "$TMP/listen.out"
 	# one report a second (±1), the end within a second of 12 s
