@@ -109,7 +109,7 @@ $(OUTPUT)/shadowtrace.8: docs/shadowtrace.8.scd | $(OUTPUT)
 # make deb: a Debian package of make install PREFIX=/usr, its dependencies
 # read off the binaries' shared libraries (tools/deb.sh)
 deb: all $(OUTPUT)/shadowtrace.8
-	@tools/deb.sh $(VERSION)
+	+@tools/deb.sh $(VERSION)
 
 # statically linked, for the stock-kernel lane's initramfs
 static: .output/shadowtrace.static
