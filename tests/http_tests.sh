@@ -161,7 +161,7 @@ live_http_hostile_clients_keep_tracing() {
 	# takes seconds of its own: the final report comes that much later)
 	local slack=1
 	[[ $SLOW == 1 ]] || slack=4
-	jq -s -e --argjson end $((12 + slack)) 'map(select(.final))[0].elapsed_s <= $end' "$TMP/listen.out" >/dev/null
+	jq -s -e --argjson last $((12 + slack)) 'map(select(.final))[0].elapsed_s <= $last' "$TMP/listen.out" >/dev/null
 	# and the process soon gone (ASan's exit too)
 	awk -v a="$t0" -v b="$t1" -v slack=$((2 * SLOW)) 'BEGIN { exit !(b - a <= 13 + slack) }' ||
 		{ echo "ended $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s after ready"; return 1; }
