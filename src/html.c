@@ -13,7 +13,7 @@ static const char style[] =
 	"h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}"
 	"h3{font-size:1em;margin:1.2em 0 .3em}"
 	"table{border-collapse:collapse;margin:.3em 0}td,th{padding:2px 8px;text-align:right;"
-	"border:1px solid #ddd}th{background:#f4f4f4}td.l,th.l{text-align:left}"
+	"border:1px solid #ddd}th{background:#f4f4f4}td.l,th.l{text-align:left;white-space:nowrap}"
 	".meta td{text-align:left;border:none;padding:0 1em 0 0}"
 	"tr.changed td{background:#fff3c4;font-weight:600}.muted{color:#888}"
 	".hm td{min-width:3.2em}.charts{display:flex;flex-wrap:wrap;gap:1.5em}"

@@ -107,14 +107,14 @@ void report_text_top(FILE *f, const struct report_ctx *r, const struct vm_table 
 		if (!t->vms[i].exit_reported || r->final)
 			shown[n++] = &t->vms[i];
 	qsort(shown, n, sizeof(*shown), by_activity);
-	fprintf(f, "%-14s %7s %8s %8s %8s %8s %6s %8s %4s\n", "VM", "PID", "WRITES+", "FAULT", "PREFETCH",
+	fprintf(f, "%-14s %6s  %8s %8s %8s %8s %6s %8s %4s\n", "VM", "PID", "WRITES+", "FAULT", "PREFETCH",
 		"SYNC", "SPLIT", "ACCESS~", "GFN!");
 	for (unsigned int i = 0; i < n && i < r->top; i++) {
 		const struct vm_entry *e = shown[i];
 		const struct st_vm_counters *c = &e->c;
 
-		fprintf(f, "%-13.13s%c %7u %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %6" PRIu64
-			" %8" PRIu64 " %4" PRIu64 "\n", e->name, e->alive ? ' ' : '*', e->pid, writes_new(e),
+		fprintf(f, "%-14.14s %6u%c %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %6" PRIu64
+			" %8" PRIu64 " %4" PRIu64 "\n", e->name, e->pid, e->alive ? ' ' : '*', writes_new(e),
 			st_writes_of_origin(c, ST_ORIGIN_FAULT), st_writes_of_origin(c, ST_ORIGIN_PREFETCH),
 			st_writes_of_origin(c, ST_ORIGIN_SYNC), st_writes_of_origin(c, ST_ORIGIN_SPLIT),
 			access_changes(c), (uint64_t)(c->gfn_mismatches[ST_MISMATCH_SYNC] + c->gfn_mismatches[ST_MISMATCH_DIRECT]));
@@ -122,7 +122,7 @@ void report_text_top(FILE *f, const struct report_ctx *r, const struct vm_table 
 	if (n > r->top)
 		fprintf(f, "... and %u more VMs (--top %u)\n", n - r->top, r->top);
 	fprintf(f, "(WRITES+ since the last report, the rest in all; ACCESS~ access changes;\n"
-		" GFN! gfn mismatches; * exited)\n");
+		" GFN! gfn mismatches; PID* exited)\n");
 	free(shown);
 }
 

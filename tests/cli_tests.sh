@@ -47,7 +47,7 @@ cli_report_top() {
 	local out
 	out=$("$ST_BIN" report tests/fuzz/seeds/remap.strec --top 1)
 	[[ -z $(awk 'length($0) > 79' <<<"$out") ]] || { echo "over 79 columns: $out"; return 1; }
-	grep -qE '^remap-1 +\* +[0-9]+ +19 +12 +7 +0 +0 +1 +8$' <<<"$out" || { echo "$out"; return 1; }
+	grep -qE '^remap-1 +[0-9]+\* +19 +12 +7 +0 +0 +1 +8$' <<<"$out" || { echo "$out"; return 1; }
 	grep -q '^\.\.\. and 1 more VMs (--top 1)$' <<<"$out"
 	[[ $("$ST_BIN" report tests/fuzz/seeds/remap.strec --top 5 | grep -c '^remap-') == 2 ]]
 	expect_one_line_error 2 "invalid --top '0'" "$ST_BIN" --top 0
