@@ -222,6 +222,7 @@ cli_prom_rules_and_dashboard_evaluate() {
 		--collector.textfile --collector.textfile.directory="$TMP/textfile" >"$TMP/ne.log" 2>&1 &
 	SERVERS+=($!)
 	p_port=$(free_port)
+	[[ $p_port != "$ne_port" ]] || p_port=$((ne_port + 1))
 	cat >"$TMP/prometheus.yml" <<-CONF
 		global: {scrape_interval: 1s, evaluation_interval: 1s}
 		rule_files: ["$PWD/contrib/prometheus/shadowtrace.rules.yml"]
@@ -234,13 +235,16 @@ cli_prom_rules_and_dashboard_evaluate() {
 	SERVERS+=($!)
 	trap 'kill "${SERVERS[@]}" 2>/dev/null || true; wait || true' EXIT
 	url=http://127.0.0.1:$p_port
-	# three scrapes and a rule evaluation behind us
+	# scrapes enough for a rate, and a rule evaluation, behind us
 	series() { promql "$url" "$1" 2>/dev/null | jq '.data.result | length'; }
-	for _ in $(seq 300); do
-		[[ $(series 'count_over_time(shadowtrace_vms[1m]) >= 3') -gt 0 &&
-		   $(series 'instance_map:shadowtrace_bpf_map_usage:ratio') -gt 0 ]] && break
+	local ready=0
+	for _ in $(seq 600); do
+		[[ $(series 'rate(shadowtrace_translation_writes_total[1m])') -gt 0 &&
+		   $(series 'instance_map:shadowtrace_bpf_map_usage:ratio') -gt 0 ]] && ready=1 && break
 		sleep 0.1
 	done
+	[[ $ready == 1 ]] || { echo "Prometheus not ready: $(curl -s "$url/api/v1/targets" | head -c 600)"
+		tail -5 "$TMP/prom.log" "$TMP/ne.log"; return 1; }
 	local q n=0 alerts=0 answer
 	# check QUERY WANT-SERIES
 	check() {
