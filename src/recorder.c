@@ -20,7 +20,7 @@ static int vm_record(struct recorder *r, const struct st_event_vm *e)
 
 	memcpy(comm, e->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = 0;
-	st_vm_name_from(e->cmdline, e->cmdline_len < ST_CMDLINE_MAX ? e->cmdline_len : ST_CMDLINE_MAX,
+	st_vm_name_live(e->cmdline, e->cmdline_len < ST_CMDLINE_MAX ? e->cmdline_len : ST_CMDLINE_MAX,
 			comm, (pid_t)e->pid, name, sizeof(name));
 	n = strnlen(name, VM_NAME_MAX - 1);
 	/* the trailer's VM table: the first REC_TRAILER_VMS_MAX VMs */

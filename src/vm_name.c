@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vm_name.h"
 
@@ -72,4 +74,26 @@ void st_vm_name_from(const char *cmdline, size_t len, const char *comm, pid_t pi
 		return;
 	}
 	snprintf(out, outlen, "pid-%d", (int)pid);
+}
+
+void st_vm_name_live(const char *cmdline, size_t len, const char *comm, pid_t pid,
+		     char *out, size_t outlen)
+{
+	char path[32], buf[512];
+	ssize_t n = 0;
+	int fd;
+
+	if (!len && pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, buf, sizeof(buf));
+			close(fd);
+		}
+		if (n > 0) {
+			cmdline = buf;
+			len = (size_t)n;
+		}
+	}
+	st_vm_name_from(cmdline, len, comm, pid, out, outlen);
 }

@@ -17,4 +17,11 @@ bool st_name_from_cmdline(const char *cmdline, size_t len, char *out, size_t out
 void st_vm_name_from(const char *cmdline, size_t len, const char *comm, pid_t pid,
 		     char *out, size_t outlen);
 
+/*
+ * st_vm_name_from() for a live VM: when BPF could not read the VMM's
+ * command line (@len 0), it is read from /proc/@pid/cmdline instead.
+ */
+void st_vm_name_live(const char *cmdline, size_t len, const char *comm, pid_t pid,
+		     char *out, size_t outlen);
+
 #endif

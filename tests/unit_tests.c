@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "compare.h"
 #include "figures_json.h"
@@ -136,6 +139,31 @@ static void test_vm_names(void)
 	CHECK(!strcmp(out, "qemu-kvm"));
 	st_vm_name_from("", 0, "", 7, out, sizeof(out));
 	CHECK(!strcmp(out, "pid-7"));
+}
+
+/* A command line BPF could not read is read from /proc while the VMM lives. */
+static void test_vm_name_live(void)
+{
+	char out[64];
+	pid_t child = fork();
+
+	if (child == 0) {
+		execl("/bin/sh", "sh", "-c", "sleep 5", "-name", "guest=from-proc", (char *)NULL);
+		_exit(127);
+	}
+	CHECK(child > 0);
+	for (int i = 0; i < 200; i++) {	/* until the exec is done */
+		st_vm_name_live("", 0, "sh", child, out, sizeof(out));
+		if (!strcmp(out, "from-proc"))
+			break;
+		usleep(10000);
+	}
+	CHECK(!strcmp(out, "from-proc"));
+	/* a command line BPF did read wins */
+	st_vm_name_live("q\0-name\0bpf\0", 13, "sh", child, out, sizeof(out));
+	CHECK(!strcmp(out, "bpf"));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
 }
 
 static void test_json_escape(void)
@@ -337,6 +365,7 @@ static const struct {
 	{ "hist_edges", test_hist_edges },
 	{ "access_letters", test_access_letters },
 	{ "vm_names", test_vm_names },
+	{ "vm_name_live", test_vm_name_live },
 	{ "json_escape", test_json_escape },
 	{ "compare", test_compare },
 	{ "expectations_consistent", test_expectations_consistent },
