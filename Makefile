@@ -49,7 +49,8 @@ MG_SRCS   := $(filter-out tools/microguest/main.c,$(wildcard tools/microguest/*.
 MG_OBJS   := $(patsubst tools/microguest/%.c,$(OUTPUT)/mg/%.o,$(MG_SRCS))
 # user-space code shared by shadowtrace, the micro-guest CLI and the unit tests
 LIB_SRCS  := src/figures_json.c src/json.c src/hist.c src/names.c src/compare.c src/vm_name.c \
-	     src/recfile.c src/replay.c src/u64map.c src/prom_file.c src/verifier_log.c
+	     src/recfile.c src/replay.c src/u64map.c src/prom_file.c src/verifier_log.c \
+	     src/kvm_stats.c
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_SRCS  := $(filter-out $(LIB_SRCS) src/http_none.c,$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
@@ -176,7 +177,8 @@ $(OUTPUT)/http_attack: tests/http_attack.c | $(OUTPUT)
 FUZZ_BIN     := .output-fuzz/fuzz_recording
 FUZZ_SECONDS ?= 600
 FUZZ_SRCS    := tests/fuzz/fuzz_recording.c src/recfile.c src/replay.c src/u64map.c src/prom_file.c \
-		src/report_json.c src/report_text.c src/figures_json.c src/json.c src/hist.c src/names.c
+		src/report_json.c src/report_text.c src/figures_json.c src/json.c src/hist.c src/names.c \
+		src/kvm_stats.c
 $(FUZZ_BIN): $(FUZZ_SRCS) $(HEADERS) | deps
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ     $@"

@@ -107,6 +107,23 @@ static __always_inline __u64 kvm_pages_created(struct kvm *kvm)
 	return BPF_CORE_READ(kvm, stat.mmu_cache_miss);
 }
 
+/*
+ * The name of @kvm's debugfs directory ("PID-FD", where KVM keeps the VM's
+ * own statistics), into @out; "" without debugfs.
+ */
+static __always_inline void read_kvm_dir(struct kvm *kvm, char *out, __u32 size)
+{
+	struct dentry *d = BPF_CORE_READ(kvm, debugfs_dentry);
+	const unsigned char *name;
+
+	out[0] = 0;
+	if (!d || (__u64)d >= (__u64)-4095)	/* IS_ERR_OR_NULL */
+		return;
+	name = BPF_CORE_READ(d, d_name.name);
+	if (!name || bpf_probe_read_kernel_str(out, size, name) < 0)
+		out[0] = 0;
+}
+
 /* @kvm belongs to the current process (an exiting VMM has only active_mm). */
 static __always_inline bool kvm_is_current(struct kvm *kvm)
 {

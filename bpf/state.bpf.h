@@ -204,6 +204,7 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 	v->info->pages_created = created;
 	v->info->pending.type = ST_PENDING_NONE;
 	read_vmm_identity(v->info);
+	read_kvm_dir(kvm, v->info->kvm_dir, sizeof(v->info->kvm_dir));
 	v->info->state = ST_VM_LIVE;
 	if (bpf_map_update_elem(&vm_ids, &key, &slot, BPF_ANY)) {
 		v->info->state = ST_VM_FREE;

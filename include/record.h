@@ -108,6 +108,7 @@ struct st_event {
 
 #define ST_CMDLINE_MAX	256	/* of a VMM's command line, as read */
 #define ST_COMM_MAX	16
+#define ST_KVM_DIR_MAX	32	/* KVM's debugfs directory of a VM, "PID-FD" */
 
 /* ST_EV_VM as the BPF side emits it; the file holds the derived name. */
 struct st_event_vm {

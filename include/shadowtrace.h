@@ -159,6 +159,7 @@ struct st_vm_info {
 	__u32 cmdline_len;
 	char comm[ST_COMM_MAX];
 	char cmdline[ST_CMDLINE_MAX];	/* NUL-separated, maybe truncated */
+	char kvm_dir[ST_KVM_DIR_MAX];	/* KVM's debugfs directory of the VM; "" if none */
 };
 
 /* A shadow page around its sync: before at kvm_mmu_sync_page, after later. */

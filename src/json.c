@@ -90,6 +90,12 @@ void json_bool(struct json *j, const char *k, bool v)
 	fputs(v ? "true" : "false", j->f);
 }
 
+void json_null(struct json *j, const char *k)
+{
+	key(j, k);
+	fputs("null", j->f);
+}
+
 void json_str(struct json *j, const char *k, const char *s)
 {
 	key(j, k);

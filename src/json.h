@@ -25,6 +25,7 @@ void json_u64(struct json *j, const char *key, uint64_t v);
 void json_i64(struct json *j, const char *key, int64_t v);
 void json_double(struct json *j, const char *key, double v);
 void json_bool(struct json *j, const char *key, bool v);
+void json_null(struct json *j, const char *key);
 void json_str(struct json *j, const char *key, const char *s);
 /* Writes @s as a JSON string literal with escapes. */
 void json_write_string(FILE *f, const char *s);

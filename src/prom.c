@@ -159,6 +159,33 @@ static uint64_t live_sps(const struct vm_entry *e) { return e->live_sps; }
 static uint64_t pending(const struct vm_entry *e) { return e->pending; }
 static uint64_t untracked(const struct vm_entry *e) { return e->c.lifetimes_untracked; }
 
+/*
+ * KVM's own statistics, named as KVM names them: a family each, counters
+ * with _total (live only; a VM whose statistics were never read has none).
+ */
+static void kvm_stats_prom(FILE *f, const struct vm_table *t)
+{
+	char name[96];
+
+	for (int s = 0; s < KVM_STATS_N; s++) {
+		const struct kvm_stat_def *d = &kvm_stat_defs[s];
+		bool any = false;
+
+		snprintf(name, sizeof(name), "shadowtrace_kvm_%s%s", d->name, d->counter ? "_total" : "");
+		for (unsigned int i = 0; i < t->n; i++) {
+			const struct vm_entry *e = &t->vms[i];
+
+			if (!e->kvm_stats.read_at || !(e->kvm_stats.present & (1u << s)))
+				continue;
+			if (!any)
+				family(f, name, d->counter ? "counter" : "gauge", d->help);
+			any = true;
+			vm_series(f, name, e);
+			value(f, e->kvm_stats.v[s]);
+		}
+	}
+}
+
 static void render(FILE *f, const struct report_ctx *r, const struct vm_table *t, double wall_now)
 {
 	char lvl[8];
@@ -231,6 +258,8 @@ static void render(FILE *f, const struct report_ctx *r, const struct vm_table *t
 		     "Writes not yet resolved (at most one per VM).", pending);
 	for (size_t h = 0; h < sizeof(hists) / sizeof(hists[0]); h++)
 		histogram(f, &hists[h], t);
+	if (!r->recording)
+		kvm_stats_prom(f, t);
 
 	family(f, "shadowtrace_dropped_events_total", "counter",
 	       "Events shadowtrace could not account, by reason.");

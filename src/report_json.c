@@ -5,6 +5,20 @@
 #include "figures_json.h"
 #include "report.h"
 
+/* KVM's own statistics of the VM as last read (null: never readable). */
+static void kvm_stats_json(struct json *j, const struct vm_entry *e)
+{
+	if (!e->kvm_stats.read_at) {
+		json_null(j, "kvm_stats");
+		return;
+	}
+	json_obj_begin(j, "kvm_stats");
+	for (int i = 0; i < KVM_STATS_N; i++)
+		if (e->kvm_stats.present & (1u << i))
+			json_u64(j, kvm_stat_defs[i].name, e->kvm_stats.v[i]);
+	json_obj_end(j);
+}
+
 void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 {
 	struct json j;
@@ -32,6 +46,8 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 		json_u64(&j, "shadow_pages_adopted", e->adopted_sps);
 		json_u64(&j, "shadow_pages_live", e->live_sps);
 		st_json_vm_figures(&j, &e->c);
+		if (!r->recording)	/* live only */
+			kvm_stats_json(&j, e);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);

@@ -17,6 +17,36 @@ static void named_row(FILE *f, const char *title, const char *const *names, cons
 	fputc('\n', f);
 }
 
+/* KVM's own statistics, as last read, wrapped within 79 columns (live only). */
+static void kvm_stats_text(FILE *f, const struct vm_entry *e)
+{
+	const char *title = "KVM's statistics";
+	int col = 80;
+
+	if (!e->kvm_dir[0])
+		return;		/* a recording, or KVM without debugfs */
+	if (!e->kvm_stats.read_at) {
+		fprintf(f, "  %-20s not readable in /sys/kernel/debug/kvm/%s\n", title, e->kvm_dir);
+		return;
+	}
+	for (int i = 0; i < KVM_STATS_N; i++) {
+		char item[64];
+		int n;
+
+		if (!(e->kvm_stats.present & (1u << i)))
+			continue;
+		n = snprintf(item, sizeof(item), " %s %" PRIu64, kvm_stat_defs[i].name, e->kvm_stats.v[i]);
+		if (col + n > 79) {
+			fprintf(f, "%s  %-20s", col < 80 ? "\n" : "", title);
+			title = "";
+			col = 22;
+		}
+		fputs(item, f);
+		col += n;
+	}
+	fputc('\n', f);
+}
+
 void report_text_vm(FILE *f, const struct vm_entry *e)
 {
 	const struct st_vm_counters *c = &e->c;
@@ -58,6 +88,7 @@ void report_text_vm(FILE *f, const struct vm_entry *e)
 	fprintf(f, "  %-20s adopted %" PRIu64 " live %" PRIu64 "   splits ok %" PRIu64
 		" failed %" PRIu64 "\n", "", e->adopted_sps, e->live_sps,
 		(uint64_t)c->splits[ST_SPLIT_OK], (uint64_t)c->splits[ST_SPLIT_FAILED]);
+	kvm_stats_text(f, e);
 	for (int h = 0; h < ST_HISTS; h++) {
 		fprintf(f, "  %s (%" PRIu64 " samples)\n", st_hist_names[h], st_hist_total(&c->hist[h]));
 		st_hist_print(f, &c->hist[h], st_hist_units[h], st_hist_last(h));

@@ -6,6 +6,9 @@
 
 #include "session.h"
 
+/* KVM's own statistics of a live VM are read this often (README). */
+#define KVM_STATS_PERIOD_S	1.0
+
 volatile sig_atomic_t st_stop_signal;
 
 static void on_signal(int sig)
@@ -72,6 +75,7 @@ void session_refresh(struct session *s)
 	for (unsigned int i = 0; i < s->table.n; i++)
 		s->rep.vm_slots_used += !s->table.vms[i].released;
 	s->rep.elapsed_s = st_now() - s->start;
+	vm_table_read_kvm_stats(&s->table, st_now(), KVM_STATS_PERIOD_S);
 	s->rep.vms_forgotten = s->table.forgotten;
 }
 

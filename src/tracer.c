@@ -336,6 +336,8 @@ int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *
 		vm->adopted_sps = info.adopted_sps;
 		vm->live_sps = info.live_sps;
 		info.comm[ST_COMM_MAX - 1] = 0;
+		info.kvm_dir[ST_KVM_DIR_MAX - 1] = 0;
+		memcpy(vm->kvm_dir, info.kvm_dir, sizeof(vm->kvm_dir));
 		st_vm_name_live(info.cmdline, info.cmdline_len < ST_CMDLINE_MAX ? info.cmdline_len :
 				ST_CMDLINE_MAX, info.comm, info.pid, vm->name, sizeof(vm->name));
 		fn(vm, arg);

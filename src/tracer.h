@@ -29,6 +29,7 @@ struct tracer_vm {
 	bool pending;		/* one write not yet resolved */
 	uint64_t adopted_sps, live_sps;
 	char name[64];		/* from the VMM's command line, else its comm */
+	char kvm_dir[ST_KVM_DIR_MAX];	/* KVM's debugfs directory of the VM */
 	struct st_vm_counters c;
 };
 

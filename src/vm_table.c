@@ -72,6 +72,7 @@ static void refresh_one(const struct tracer_vm *v, void *arg)
 		e->kvm = v->kvm;
 		e->pid = v->pid;
 		snprintf(e->name, sizeof(e->name), "%s", v->name);
+		memcpy(e->kvm_dir, v->kvm_dir, sizeof(e->kvm_dir));
 	}
 	e->c = v->c;
 	e->pending = v->pending;
@@ -123,6 +124,19 @@ void vm_table_mark_reported(struct vm_table *t)
 		if (!e->alive)
 			e->exit_reported = true;
 		e->writes_reported = st_writes_total(&e->c);
+	}
+}
+
+void vm_table_read_kvm_stats(struct vm_table *t, double now, double period_s)
+{
+	for (unsigned int i = 0; i < t->n; i++) {
+		struct vm_entry *e = &t->vms[i];
+
+		if (!e->alive || !e->kvm_dir[0] || (e->kvm_stats.read_at && now - e->kvm_stats.read_at < period_s))
+			continue;
+		/* the VM ended and a new one took its PID-FD name: keep the last read */
+		if (kvm_stats_read(NULL, e->kvm_dir, &e->kvm_stats, now, &e->kvm_dir_ino) == -ESTALE)
+			e->kvm_dir[0] = 0;
 	}
 }
 

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kvm_stats.h"
 #include "tracer.h"
 
 #define VM_NAME_MAX	64
@@ -29,6 +30,9 @@ struct vm_entry {
 	uint64_t adopted_sps, live_sps;
 	uint64_t writes_reported;	/* translation writes at the last interval report */
 	struct st_vm_counters c;
+	char kvm_dir[ST_KVM_DIR_MAX];	/* KVM's debugfs directory of the VM */
+	uint64_t kvm_dir_ino;		/* that directory, as first read: a new VM may take its name */
+	struct kvm_stats kvm_stats;	/* KVM's own statistics, as last read */
 };
 
 struct vm_table {
@@ -47,6 +51,11 @@ void vm_table_release_exited(struct vm_table *t, struct tracer *tr, double now);
 void vm_table_forget_exited(struct vm_table *t, double now, double keep_s);
 /* After an interval report: exited VMs have been shown once more; activity starts anew. */
 void vm_table_mark_reported(struct vm_table *t);
+/*
+ * Reads KVM's own statistics of each live VM not read in the last
+ * @period_s seconds (the last read stays when the VM has ended).
+ */
+void vm_table_read_kvm_stats(struct vm_table *t, double now, double period_s);
 struct vm_entry *vm_table_find_pid(struct vm_table *t, uint32_t pid, unsigned int nth);
 
 bool st_process_alive(uint32_t pid);

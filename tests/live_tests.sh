@@ -43,6 +43,35 @@ live_kvm_own_statistics_agree() {
 	done
 }
 
+# shadowtrace reports KVM's own statistics of each VM (debugfs, read every
+# second while the VM lives): read while the micro-guest's VM stood still
+# (--hold-ms), they are what the VM itself read (KVM_GET_STATS_FD), in
+# JSON, text and Prometheus, beside figures they witness.
+live_kvm_stats_reported() {
+	local hold=$((1500 * SLOW)) got want pid
+	timeout $((120 * SLOW)) "$ST_BIN" --json --prom-file "$TMP/k.prom" \
+		-c "$MG_BIN -name guest=k --kvm-stats $TMP/kvm.json --hold-ms $hold sync-flip 128" >"$TMP/trace.json"
+	expect_vm k sync-flip 128
+	# every statistic both read, equal (one vCPU: debugfs' sum is the vCPU's)
+	got=$(jq -cS '.vms[0].kvm_stats' "$TMP/trace.json")
+	want=$(jq -cS --argjson got "$got" '.vm + .vcpu | with_entries(select(.key | in($got)))' "$TMP/kvm.json")
+	[[ $got == "$want" && $(jq length <<<"$got") -ge 12 ]] ||
+		{ echo "kvm_stats $got; the VM's own $want"; return 1; }
+	jq -e '.vms[0] | .kvm_stats.mmu_cache_miss == .shadow_pages.created and
+		.kvm_stats.pf_fixed == .translation_writes.fault and .kvm_stats.mmu_cache_miss > 0' \
+		"$TMP/trace.json" >/dev/null || { echo "figures: $(jq -c '.vms[0] | [.shadow_pages, .translation_writes]' "$TMP/trace.json")"; return 1; }
+	pid=$(jq '.vms[0].pid' "$TMP/trace.json")
+	grep -qx "shadowtrace_kvm_pf_fixed_total{vm=\"k\",pid=\"$pid\"} $(jq '.vcpu.pf_fixed' "$TMP/kvm.json")" "$TMP/k.prom" ||
+		{ grep kvm_pf_fixed "$TMP/k.prom"; return 1; }
+	grep -qx "# TYPE shadowtrace_kvm_pages_4k gauge" "$TMP/k.prom"
+	promtool check metrics <"$TMP/k.prom"
+	# text: the same, wrapped within 79 columns
+	timeout $((120 * SLOW)) "$ST_BIN" -c "$MG_BIN -name guest=k --hold-ms $hold sync-flip 128" >"$TMP/k.txt"
+	grep -q "^  KVM's statistics .*mmu_cache_miss $(jq '.vm.mmu_cache_miss' "$TMP/kvm.json")\( \|$\)" "$TMP/k.txt" ||
+		{ cat "$TMP/k.txt"; return 1; }
+	[[ $(awk '{ if (length($0) > 79) n++ } END { print n + 0 }' "$TMP/k.txt") == 0 ]]
+}
+
 # VMs one after another in one process: KVM tends to put each at the
 # address of the last, yet each is its own record, exact, live and replayed.
 live_vms_back_to_back_one_process() {

@@ -5,11 +5,13 @@
  * micro-guest's ground truth, the recording format's fields and the
  * replay's hash table. Prints "PASS name" / "FAIL name: why".
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "figures_json.h"
 #include "hist.h"
 #include "json.h"
+#include "kvm_stats.h"
 #include "layout.h"
 #include "microguest.h"
 #include "names.h"
@@ -164,6 +167,49 @@ static void test_vm_name_live(void)
 	CHECK(!strcmp(out, "bpf"));
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
+}
+
+/* KVM's debugfs directory of a VM, faked: numbers read, the rest left out */
+static void test_kvm_stats_read(void)
+{
+	char root[] = "/tmp/shadowtrace-unit-kvm.XXXXXX", path[256];
+	struct kvm_stats s = { .read_at = 7 };
+	uint64_t ino = 0, ino2;
+	FILE *f;
+
+	CHECK(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/12-7", root);
+	CHECK(!mkdir(path, 0700));
+	CHECK(kvm_stats_read(root, "12-7", &s, 1, &ino) == -ENOENT);	/* no statistic in it */
+	CHECK(s.read_at == 7);
+	const char *files[][2] = { { "mmu_cache_miss", "5569\n" }, { "pf_fixed", "60937\n" },
+				   { "pages_2m", "junk\n" }, { "not_ours", "3\n" } };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/12-7/%s", root, files[i][0]);
+		CHECK((f = fopen(path, "w")) != NULL);
+		fputs(files[i][1], f);
+		fclose(f);
+	}
+	CHECK(!kvm_stats_read(root, "12-7", &s, 2, &ino));
+	CHECK(s.read_at == 2 && ino != 0);
+	CHECK(s.present == (1u << KVM_STAT_mmu_cache_miss | 1u << KVM_STAT_pf_fixed));
+	CHECK(s.v[KVM_STAT_mmu_cache_miss] == 5569 && s.v[KVM_STAT_pf_fixed] == 60937);
+	CHECK(!strcmp(kvm_stat_defs[KVM_STAT_pf_fixed].name, "pf_fixed"));
+	/* names from the kernel never leave the root */
+	CHECK(kvm_stats_read(root, "../x", &s, 3, &ino) == -EINVAL);
+	CHECK(kvm_stats_read(root, "..", &s, 3, &ino) == -EINVAL);
+	CHECK(kvm_stats_read(root, "13-7", &s, 3, &ino) == -ENOENT);
+	CHECK(s.read_at == 2);
+	/* another directory under the same name: another VM */
+	ino2 = ino + 1;
+	CHECK(kvm_stats_read(root, "12-7", &s, 4, &ino2) == -ESTALE);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/12-7/%s", root, files[i][0]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/12-7", root);
+	rmdir(path);
+	rmdir(root);
 }
 
 static void test_json_escape(void)
@@ -366,6 +412,7 @@ static const struct {
 	{ "access_letters", test_access_letters },
 	{ "vm_names", test_vm_names },
 	{ "vm_name_live", test_vm_name_live },
+	{ "kvm_stats_read", test_kvm_stats_read },
 	{ "json_escape", test_json_escape },
 	{ "compare", test_compare },
 	{ "expectations_consistent", test_expectations_consistent },

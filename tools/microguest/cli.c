@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * microguest [-name guest=NAME] [--vms K] [--serial K] [--kvm-stats FILE] [--expect] SCENARIO N
+ * microguest [-name guest=NAME] [--vms K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--expect] SCENARIO N
  *
  * Runs a scripted shadow-MMU scenario in a tiny VM (or K VMs, one process
  * each, or K VMs one after another in this one); with --expect it prints
@@ -18,7 +18,7 @@
 static int usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--timing] [--expect] SCENARIO N\n"
+		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--timing] [--expect] SCENARIO N\n"
 		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n", prog);
 	return MG_EXIT_USAGE;
 }
@@ -64,6 +64,12 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 			}
 		} else if (!strcmp(argv[i], "--kvm-stats") && i + 1 < argc) {
 			mg_stats_path = argv[++i];
+		} else if (!strcmp(argv[i], "--hold-ms") && i + 1 < argc) {
+			mg_hold_ms = (unsigned int)strtoul(argv[++i], &end, 10);
+			if (*end || mg_hold_ms > 600000) {
+				fprintf(stderr, "microguest: --hold-ms must be 0..600000\n");
+				return MG_EXIT_USAGE;
+			}
 		} else if (!strcmp(argv[i], "--timing")) {
 			timing = true;
 		} else if (!strcmp(argv[i], "--expect")) {

@@ -18,6 +18,7 @@
 #include "vm.h"
 
 const char *mg_stats_path;
+unsigned int mg_hold_ms;
 
 /* The single-valued statistics of stats fd @fd as "name": value pairs. */
 static int write_stats(FILE *f, int fd)

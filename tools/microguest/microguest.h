@@ -66,6 +66,9 @@ int mg_run_many(const char *const *self_cmd, const char *name_prefix,
 /* Where mg_run() writes KVM's own statistics of its VM, JSON (NULL: nowhere). */
 extern const char *mg_stats_path;
 
+/* Milliseconds mg_run() keeps its VM open, idle, after the scenario (0: none). */
+extern unsigned int mg_hold_ms;
+
 /* After this many guest routines, print "paused" and wait for stdin (0: never). */
 extern unsigned int mg_pause_after;
 

@@ -14,6 +14,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "microguest.h"
@@ -283,6 +284,8 @@ int mg_run(enum mg_scenario s, unsigned int n, uint64_t *guest_ns, char *err, si
 	/* still open: its teardown is not in them */
 	if (!r && mg_stats_path)
 		r = mg_vm_write_stats(&vm, mg_stats_path);
+	if (!r && mg_hold_ms)	/* the VM stands still, still open, for a reader */
+		usleep(mg_hold_ms * 1000);
 	mg_vm_close(&vm);
 	return r;
 }
