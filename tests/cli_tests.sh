@@ -118,6 +118,26 @@ cli_attach_mode_words() {
 # --list-probes: one line per candidate; each verdict must agree with what
 # the running kernel offers, read independently (kallsyms, the kprobe PMU,
 # KVM's BTF), and each hook has exactly one probe chosen.
+# README's table of kernels says, for this kernel's series, what
+# --attach auto takes on each hook: the lanes that run on each kernel (the
+# host, the test VMs) check it against --list-probes, so it cannot go stale.
+kernel_readme_kernels_table() {
+	needs_root
+	local series row hook want got
+	series=$(uname -r | sed -E 's/^([0-9]+[.][0-9]+)[.-].*/\1/')
+	# the row whose kernel column names this series (e.g. "6.12.117 LTS", "Debian 12 6.1.0-57")
+	row=$(awk -F' [|] ' -v s="$series" '/^[|] .* [|] .* [|] (fentry|kprobe|tracepoint) / {
+		k = $1; sub(/^[|] /, "", k)
+		if (k ~ ("(^| )" s "[.-]")) print }' README.md)
+	[[ $(grep -c . <<<"$row") == 1 ]] || { echo "README has no one row for Linux $series: '$row'"; return 1; }
+	got=$("$ST_BIN" --list-probes | awk '$NF != "" && / chosen/ && $1 != "page_lifecycle" {
+		p = $3; sub(/^kvmmmu:/, "", p); printf "%s %s %s\n", $1, $2, p }')
+	want=$(awk -F' [|] ' '{ n = split("set_translation set_access sync split", h, " ")
+		for (i = 1; i <= n; i++) { c = $(i + 2); m = c; sub(/ .*/, "", m)
+			p = c; sub(/^[^`]*`/, "", p); sub(/`.*/, "", p); printf "%s %s %s\n", h[i], m, p } }' <<<"$row")
+	[[ $got == "$want" ]] || { echo "README's row for $series: $(tr '\n' ';' <<<"$want"), --list-probes: $(tr '\n' ';' <<<"$got")"; return 1; }
+}
+
 kernel_list_probes() {
 	needs_root
 	local out rows hook mode status fn kind
