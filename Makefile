@@ -56,7 +56,7 @@ APP_SRCS  := $(filter-out $(LIB_SRCS) src/http_none.c,$(wildcard src/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 HEADERS   := $(wildcard include/*.h src/*.h tools/microguest/*.h) bpf/account.bpf.h
 
-.PHONY: all clean test deps binaries demo bench soak install deb static test-stock-kernel fuzz fuzz-http
+.PHONY: all clean test deps binaries demo bench soak realguest install deb static test-stock-kernel fuzz fuzz-http
 all: deps $(ST_BIN) $(MG_BIN) $(OUTPUT)/shadowtrace.8
 binaries: $(ST_BIN) $(MG_BIN) $(OUTPUT)/unit_tests $(OUTPUT)/http_attack
 
@@ -126,6 +126,13 @@ test-stock-kernel: all static
 # overhead, measured side by side (see tools/bench/bench.sh)
 bench: all
 	@tools/bench/bench.sh
+
+# A real Linux guest under QEMU in the test VM, traced in the three attach
+# modes at once (tests/realguest_checks.sh; README "Tests")
+realguest: all
+	@set -- $$(tools/testvm/kernel.sh) && \
+	REALGUEST_KERNEL=$$1/boot/vmlinuz-$$2 tools/testvm/run --quiet --env REALGUEST_KERNEL \
+		--env REALGUEST_ROUNDS -- tests/realguest_checks.sh
 
 $(OUTPUT) $(OUTPUT)/mg: | deps
 	@mkdir -p $@

@@ -208,17 +208,6 @@ lane_stock_kernel() {
 	timeout 900 tools/stock-kernel/lane.sh
 }
 
-# A real Linux guest (Debian's kernel, a busybox workload) booted by QEMU
-# in the test VM, traced in the three attach modes at once:
-# tests/realguest_checks.sh, on the first kernel of TESTVM_KERNELS.
-lane_real_guest() {
-	local kdir rel k
-	read -r k _ <<<"$TESTVM_KERNELS"
-	read -r kdir rel < <(TESTVM_KERNEL=$k tools/testvm/kernel.sh) || return 1
-	REALGUEST_KERNEL=$kdir/boot/vmlinuz-$rel TESTVM_KERNEL=$k timeout 2400 tools/testvm/run --quiet \
-		--env ST_BIN --env REALGUEST_KERNEL --env ASAN_OPTIONS --env UBSAN_OPTIONS -- tests/realguest_checks.sh
-}
-
 # The TDP MMU (kvm_amd npt=1): tests/tdp_checks.sh in a test VM per kernel
 # of TESTVM_KERNELS, one after the other.
 lane_tdp_mmu() {
