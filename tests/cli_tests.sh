@@ -130,8 +130,10 @@ kernel_readme_kernels_table() {
 		k = $1; sub(/^[|] /, "", k)
 		if (k ~ ("(^| )" s "[.-]")) print }' README.md)
 	[[ $(grep -c . <<<"$row") == 1 ]] || { echo "README has no one row for Linux $series: '$row'"; return 1; }
-	got=$("$ST_BIN" --list-probes | awk '$NF != "" && / chosen/ && $1 != "page_lifecycle" {
-		p = $3; sub(/^kvmmmu:/, "", p); printf "%s %s %s\n", $1, $2, p }')
+	# HOOK MODE PROBE STATUS as kernel_list_probes splits them; the chosen ones
+	got=$("$ST_BIN" --list-probes | sed -n '3,$p' |
+		sed -E 's/^([a-z_]+) +([a-z]+) +([^ ]+)( \([^)]*\))? +(chosen.*|no:.*)$/\1\t\2\t\3\t\5/' |
+		awk -F'\t' '$4 ~ /^chosen/ && $1 != "page_lifecycle" { p = $3; sub(/^kvmmmu:/, "", p); print $1, $2, p }')
 	want=$(awk -F' [|] ' '{ n = split("set_translation set_access sync split", h, " ")
 		for (i = 1; i <= n; i++) { c = $(i + 2); m = c; sub(/ .*/, "", m)
 			p = c; sub(/^[^`]*`/, "", p); sub(/`.*/, "", p); printf "%s %s %s\n", h[i], m, p } }' <<<"$row")
