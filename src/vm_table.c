@@ -132,11 +132,12 @@ void vm_table_read_kvm_stats(struct vm_table *t, double now, double period_s)
 	for (unsigned int i = 0; i < t->n; i++) {
 		struct vm_entry *e = &t->vms[i];
 
-		if (!e->alive || !e->kvm_dir[0] || (e->kvm_stats.read_at && now - e->kvm_stats.read_at < period_s))
+		if (!e->alive || !e->kvm_dir[0] || e->kvm_dir_taken ||
+		    (e->kvm_stats.read_at && now - e->kvm_stats.read_at < period_s))
 			continue;
 		/* the VM ended and a new one took its PID-FD name: keep the last read */
 		if (kvm_stats_read(NULL, e->kvm_dir, &e->kvm_stats, now, &e->kvm_dir_ino) == -ESTALE)
-			e->kvm_dir[0] = 0;
+			e->kvm_dir_taken = true;
 	}
 }
 

@@ -32,6 +32,7 @@ struct vm_entry {
 	struct st_vm_counters c;
 	char kvm_dir[ST_KVM_DIR_MAX];	/* KVM's debugfs directory of the VM */
 	uint64_t kvm_dir_ino;		/* that directory, as first read: a new VM may take its name */
+	bool kvm_dir_taken;		/* ... and did: no more reads */
 	struct kvm_stats kvm_stats;	/* KVM's own statistics, as last read */
 };
 
