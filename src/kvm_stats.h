@@ -51,6 +51,12 @@ struct kvm_stats {
 	uint64_t v[KVM_STATS_N];
 };
 
+/* Statistic @id was read (never, before a first read). */
+static inline bool kvm_stat_present(const struct kvm_stats *s, int id)
+{
+	return s->present & (1u << id);
+}
+
 /*
  * Reads the statistics in @root/@dir (@root NULL: KVM's debugfs) into @out.
  * *@ino is the directory's inode: 0 at first, set then; -ESTALE when the

@@ -175,7 +175,7 @@ static void kvm_stats_prom(FILE *f, const struct vm_table *t)
 		for (unsigned int i = 0; i < t->n; i++) {
 			const struct vm_entry *e = &t->vms[i];
 
-			if (!e->kvm_stats.read_at || !(e->kvm_stats.present & (1u << s)))
+			if (!kvm_stat_present(&e->kvm_stats, s))
 				continue;
 			if (!any)
 				family(f, name, d->counter ? "counter" : "gauge", d->help);

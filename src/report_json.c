@@ -14,7 +14,7 @@ static void kvm_stats_json(struct json *j, const struct vm_entry *e)
 	}
 	json_obj_begin(j, "kvm_stats");
 	for (int i = 0; i < KVM_STATS_N; i++)
-		if (e->kvm_stats.present & (1u << i))
+		if (kvm_stat_present(&e->kvm_stats, i))
 			json_u64(j, kvm_stat_defs[i].name, e->kvm_stats.v[i]);
 	json_obj_end(j);
 }

@@ -21,7 +21,7 @@ static void named_row(FILE *f, const char *title, const char *const *names, cons
 static void kvm_stats_text(FILE *f, const struct vm_entry *e)
 {
 	const char *title = "KVM's statistics";
-	int col = 80;
+	int col = 0;	/* of the line being written; 0: none yet */
 
 	if (!e->kvm_dir[0])
 		return;		/* a recording, or KVM without debugfs */
@@ -33,11 +33,11 @@ static void kvm_stats_text(FILE *f, const struct vm_entry *e)
 		char item[64];
 		int n;
 
-		if (!(e->kvm_stats.present & (1u << i)))
+		if (!kvm_stat_present(&e->kvm_stats, i))
 			continue;
 		n = snprintf(item, sizeof(item), " %s %" PRIu64, kvm_stat_defs[i].name, e->kvm_stats.v[i]);
-		if (col + n > 79) {
-			fprintf(f, "%s  %-20s", col < 80 ? "\n" : "", title);
+		if (!col || col + n > 79) {
+			fprintf(f, "%s  %-20s", col ? "\n" : "", title);
 			title = "";
 			col = 22;
 		}

@@ -63,6 +63,7 @@ int session_start(struct session *s, const struct st_options *o)
 void session_refresh(struct session *s)
 {
 	struct st_drops d;
+	double now;
 
 	if (vm_table_refresh(&s->table, s->tracer))
 		fprintf(stderr, "shadowtrace: cannot read BPF maps\n");
@@ -74,8 +75,9 @@ void session_refresh(struct session *s)
 	s->rep.vm_slots_used = 0;
 	for (unsigned int i = 0; i < s->table.n; i++)
 		s->rep.vm_slots_used += !s->table.vms[i].released;
-	s->rep.elapsed_s = st_now() - s->start;
-	vm_table_read_kvm_stats(&s->table, st_now(), KVM_STATS_PERIOD_S);
+	now = st_now();
+	s->rep.elapsed_s = now - s->start;
+	vm_table_read_kvm_stats(&s->table, now, KVM_STATS_PERIOD_S);
 	s->rep.vms_forgotten = s->table.forgotten;
 }
 

@@ -193,6 +193,7 @@ static void test_kvm_stats_read(void)
 	CHECK(!kvm_stats_read(root, "12-7", &s, 2, &ino));
 	CHECK(s.read_at == 2 && ino != 0);
 	CHECK(s.present == (1u << KVM_STAT_mmu_cache_miss | 1u << KVM_STAT_pf_fixed));
+	CHECK(kvm_stat_present(&s, KVM_STAT_pf_fixed) && !kvm_stat_present(&s, KVM_STAT_pages_2m));
 	CHECK(s.v[KVM_STAT_mmu_cache_miss] == 5569 && s.v[KVM_STAT_pf_fixed] == 60937);
 	CHECK(!strcmp(kvm_stat_defs[KVM_STAT_pf_fixed].name, "pf_fixed"));
 	/* names from the kernel never leave the root */
