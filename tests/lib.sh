@@ -88,6 +88,30 @@ expect_no_drops() {
 	[[ $d == 0 ]] || { echo "tdp_mmu_pages: $(jq -c .tdp_mmu_pages "$json")"; return 1; }
 }
 
+# A live report and the report of its recording: the same, timestamps and live-only figures aside
+# (also tests/realguest_checks.sh).
+same_report() {
+	# VMs started together may be listed in either order; tdp_mmu_pages is live only
+	local live=$1 rec=$2 filter='del(.timestamp, .elapsed_s, .bpf_maps, .tdp_mmu_pages, .vms[].kvm_stats) | .vms |= sort_by(.name)'
+	diff <(jq -S "$filter" "$live") <(jq -S "$filter" "$rec") | head -40
+	[[ -z $(diff <(jq -S "$filter" "$live") <(jq -S "$filter" "$rec")) ]]
+}
+
+# check_line PREFIX NAME COMMAND...: for the check scripts run inside a test
+# VM (tdp_checks.sh, realguest_checks.sh): one line "PASS PREFIXNAME (its
+# output)" or "FAIL PREFIXNAME: its output", a failure counted in $failed
+check_line() {
+	local name=$1$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		echo "PASS $name${out:+ ($out)}"
+	else
+		echo "FAIL $name: $(tr '\n' ' ' <<<"$out" | cut -c1-1200)"
+		failed=$((failed + 1))
+		return 1
+	fi
+}
+
 # fails with the command's output unless it exits with status $1
 expect_status() {
 	local want=$1; shift

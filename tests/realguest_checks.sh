@@ -24,20 +24,10 @@ pids=()
 trap 'kill -INT "${pids[@]}" 2>/dev/null; wait; rm -rf "$TMP"' EXIT
 failed=0
 exec 3>&2	# progress, past the checks' captured output
-# The comparable figures (as tests/lib.sh has them)
+# FIGURES (the comparable figures), same_report, check_line
 . tests/lib.sh
 
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		echo "PASS real_guest_$name${out:+ ($out)}"
-	else
-		echo "FAIL real_guest_$name: $(tr '\n' ' ' <<<"$out" | cut -c1-1200)"
-		failed=$((failed + 1))
-		return 1
-	fi
-}
+check() { check_line real_guest_ "$@"; }
 
 # the guest's figures in MODE's report
 vm() { jq -c '.vms[] | select(.name == "rg")' "$TMP/$1.json"; }
@@ -106,10 +96,8 @@ modes_agree() {
 }
 
 replay_is_live() {
-	local filter='del(.timestamp, .elapsed_s, .bpf_maps, .tdp_mmu_pages, .vms[].kvm_stats)'
-	"$ST_BIN" report "$TMP/rg.strec" --json >"$TMP/replay.json" || return 1
-	diff <(jq -S "$filter" "$TMP/tracepoint.json") <(jq -S "$filter" "$TMP/replay.json") | head -20
-	[[ -z $(diff <(jq -S "$filter" "$TMP/tracepoint.json") <(jq -S "$filter" "$TMP/replay.json")) ]]
+	"$ST_BIN" report "$TMP/rg.strec" --json >"$TMP/replay.json" &&
+		same_report "$TMP/tracepoint.json" "$TMP/replay.json"
 }
 
 table() {

@@ -1,13 +1,5 @@
 # Recordings: record, report, diff, damaged files (sourced by tests/run.sh).
 
-# A live report and the report of its recording: the same, timestamps aside.
-same_report() {
-	# VMs started together may be listed in either order; tdp_mmu_pages is live only
-	local live=$1 rec=$2 filter='del(.timestamp, .elapsed_s, .bpf_maps, .tdp_mmu_pages, .vms[].kvm_stats) | .vms |= sort_by(.name)'
-	diff <(jq -S "$filter" "$live") <(jq -S "$filter" "$rec") | head -40
-	[[ -z $(diff <(jq -S "$filter" "$live") <(jq -S "$filter" "$rec")) ]]
-}
-
 # Every scenario, two VMs each: replay == live run == ground truth.
 live_record_report_equals_live() {
 	local s

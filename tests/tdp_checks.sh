@@ -17,16 +17,9 @@ trap 'rmdir "$TRACING" 2>/dev/null; rm -rf "$TMP"' EXIT
 EVENTS="kvm_mmu_get_page kvm_mmu_prepare_zap_page"
 failed=0
 
-check() {
-	local name=$1
-	shift
-	if out=$("$@" 2>&1); then
-		echo "PASS tdp_$name${out:+ ($out)}"
-	else
-		echo "FAIL tdp_$name: $(tr '\n' ' ' <<<"$out" | cut -c1-1200)"
-		failed=$((failed + 1))
-	fi
-}
+# check_line (tests/lib.sh)
+. tests/lib.sh
+check() { check_line tdp_ "$@"; }
 
 tdp_mmu_on() {
 	[[ $(cat /sys/module/kvm_amd/parameters/npt) == [Y1] ]] || { echo "kvm_amd npt is off"; return 1; }
