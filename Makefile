@@ -48,13 +48,13 @@ VMLINUX_BTF := /sys/kernel/btf/vmlinux
 MG_SRCS   := $(filter-out tools/microguest/main.c,$(wildcard tools/microguest/*.c))
 MG_OBJS   := $(patsubst tools/microguest/%.c,$(OUTPUT)/mg/%.o,$(MG_SRCS))
 # user-space code shared by shadowtrace, the micro-guest CLI and the unit tests
-LIB_SRCS  := src/figures_json.c src/json.c src/hist.c src/names.c src/compare.c src/vm_name.c \
-	     src/recfile.c src/replay.c src/u64map.c src/prom_file.c src/verifier_log.c \
-	     src/kvm_stats.c
+LIB_SRCS  := $(wildcard src/figures/*.c) src/output/json.c src/trace/vm_name.c \
+	     src/record/recfile.c src/record/replay.c src/record/u64map.c src/output/atomic_file.c \
+	     src/trace/verifier_log.c src/trace/kvm_stats.c
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
-APP_SRCS  := $(filter-out $(LIB_SRCS) src/http_none.c,$(wildcard src/*.c))
+APP_SRCS  := $(filter-out $(LIB_SRCS) src/output/http_none.c,$(wildcard src/*/*.c))
 APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
-HEADERS   := $(wildcard include/*.h src/*.h tools/microguest/*.h) bpf/account.bpf.h
+HEADERS   := $(wildcard include/*.h src/*.h src/*/*.h tools/microguest/*.h) bpf/account.bpf.h
 
 .PHONY: all clean test deps binaries demo bench soak realguest install deb static test-stock-kernel fuzz fuzz-http
 all: deps $(ST_BIN) $(MG_BIN) $(OUTPUT)/shadowtrace.8
@@ -114,7 +114,7 @@ deb: all $(OUTPUT)/shadowtrace.8
 
 # statically linked, for the stock-kernel lane's initramfs
 static: .output/shadowtrace.static
-.output/shadowtrace.static: $(filter-out %/http.o,$(APP_OBJS)) .output/http_none.o $(LIB_OBJS) $(MG_OBJS)
+.output/shadowtrace.static: $(filter-out %/http.o,$(APP_OBJS)) .output/output/http_none.o $(LIB_OBJS) $(MG_OBJS)
 	@echo "  LINK     $@"
 	@$(CC) -static $^ $(filter-out -lmicrohttpd,$(LDLIBS)) -o $@ 2>&1 | grep -v 'statically linked applications requires' || true
 	@test -x $@
@@ -157,6 +157,7 @@ $(OUTPUT)/shadowtrace.skel.h: $(OUTPUT)/shadowtrace.bpf.o
 
 $(OUTPUT)/%.o: src/%.c $(HEADERS) $(OUTPUT)/shadowtrace.skel.h | $(OUTPUT)
 	@echo "  CC       $@"
+	@mkdir -p $(@D)
 	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/mg/%.o: tools/microguest/%.c $(HEADERS) | $(OUTPUT)/mg
@@ -183,9 +184,9 @@ $(OUTPUT)/http_attack: tests/http_attack.c | $(OUTPUT)
 # libFuzzer on the recording reader + replay (seeds: real recordings)
 FUZZ_BIN     := .output-fuzz/fuzz_recording
 FUZZ_SECONDS ?= 600
-FUZZ_SRCS    := tests/fuzz/fuzz_recording.c src/recfile.c src/replay.c src/u64map.c src/prom_file.c \
-		src/report_json.c src/report_text.c src/figures_json.c src/json.c src/hist.c src/names.c \
-		src/kvm_stats.c
+FUZZ_SRCS    := tests/fuzz/fuzz_recording.c src/record/recfile.c src/record/replay.c \
+		src/record/u64map.c src/output/atomic_file.c src/output/report_json.c \
+		src/output/report_text.c src/output/json.c $(wildcard src/figures/*.c) src/trace/kvm_stats.c
 $(FUZZ_BIN): $(FUZZ_SRCS) $(HEADERS) | deps
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ     $@"
@@ -194,11 +195,11 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(HEADERS) | deps
 
 # libFuzzer on what is ours of the /metrics endpoint (tests/fuzz/fuzz_http.c)
 FUZZ_HTTP_BIN := .output-fuzz/fuzz_http
-$(FUZZ_HTTP_BIN): tests/fuzz/fuzz_http.c src/http.c src/listen_addr.c $(HEADERS) | deps
+$(FUZZ_HTTP_BIN): tests/fuzz/fuzz_http.c src/output/http.c src/output/listen_addr.c $(HEADERS) | deps
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ     $@"
 	@$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		$(WARN) -std=gnu11 -Isrc tests/fuzz/fuzz_http.c src/listen_addr.c -lmicrohttpd -lz -o $@
+		$(WARN) -std=gnu11 -Isrc tests/fuzz/fuzz_http.c src/output/listen_addr.c -lmicrohttpd -lz -o $@
 
 fuzz-http: $(FUZZ_HTTP_BIN)
 	@mkdir -p .output-fuzz/http-corpus .output-fuzz/artifacts && cp -n tests/fuzz/http-seeds/* .output-fuzz/http-corpus/

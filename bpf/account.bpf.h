@@ -9,7 +9,7 @@
  *
  * Every change to a VM's figures goes through an account_*() function
  * here, which also emits it as an event when recording. The same file is
- * compiled into user space (src/replay.c) to replay a recording's events
+ * compiled into user space (src/record/replay.c) to replay a recording's events
  * through the very same code: the includer provides drop(), usage_add(),
  * emit(), the churn table and bpf_loop().
  */

@@ -3,7 +3,7 @@
  * The kprobe and fentry entry points, included once by shadowtrace.bpf.c.
  * Each KVM function has one handler; its fentry and kprobe programs only
  * unpack arguments. Targets are set (and losers left unloaded) by user
- * space, hook by hook (src/probes.c).
+ * space, hook by hook (src/trace/probes.c).
  *
  * A function probe sees a store itself, so it accounts at once; a pending
  * write the kvm_mmu_set_spte tracepoint left for the same slot (when that

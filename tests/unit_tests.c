@@ -15,18 +15,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "compare.h"
-#include "figures_json.h"
-#include "hist.h"
-#include "json.h"
-#include "kvm_stats.h"
+#include "figures/compare.h"
+#include "figures/figures_json.h"
+#include "figures/hist.h"
+#include "output/json.h"
+#include "trace/kvm_stats.h"
 #include "layout.h"
 #include "microguest.h"
-#include "names.h"
-#include "recfile.h"
-#include "u64map.h"
-#include "verifier_log.h"
-#include "vm_name.h"
+#include "figures/names.h"
+#include "record/recfile.h"
+#include "record/u64map.h"
+#include "trace/verifier_log.h"
+#include "trace/vm_name.h"
 
 static int failed, passed;
 static const char *current;

@@ -11,7 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 
-#include "../../src/http.c"	/* its static helpers too */
+#include "../../src/output/http.c"	/* its static helpers too */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

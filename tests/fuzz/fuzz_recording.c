@@ -14,7 +14,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "replay.h"
+#include "record/replay.h"
 
 /* pages the replay may hold at once here (a header may ask for 4 M) */
 #define FUZZ_MAX_PAGES	4096

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "microguest.h"
-#include "figures_json.h"
+#include "figures/figures_json.h"
 
 static int usage(const char *prog)
 {

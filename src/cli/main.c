@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/* shadowtrace: see README.md and "shadowtrace --help". */
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "microguest.h"
+#include "cli/options.h"
+#include "cli/commands.h"
+
+int main(int argc, char **argv)
+{
+	struct st_options o;
+	int r;
+
+	/* the micro-guest as a subcommand: the demo runs its VMs through it */
+	if (argc > 1 && !strcmp(argv[1], "guest")) {
+		const char *const self[] = { "/proc/self/exe", "guest", NULL };
+
+		return mg_main(argc - 1, argv + 1, self);
+	}
+	r = st_parse_options(argc, argv, &o);
+	if (r)
+		return r;
+	if (o.list_probes) {
+		struct utsname u;
+
+		uname(&u);
+		return tracer_list_probes(&o.lim, u.release, stdout);
+	}
+	switch (o.cmd) {
+	case CMD_DEMO:
+		return st_demo(&o);
+	case CMD_DECODE:
+		return st_decode(&o);
+	case CMD_REPORT:
+		return st_report(&o);
+	case CMD_DIFF:
+		return st_diff(&o);
+	default:
+		return st_trace(&o);
+	}
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "figures/figures_json.h"
+#include "figures/hist.h"
+#include "figures/names.h"
+#include "output/report.h"
+
+static void named_row(FILE *f, const char *title, const char *const *names, const __u64 *v, int n)
+{
+	fprintf(f, "  %-20s", title);
+	for (int i = 0; i < n; i++)
+		fprintf(f, " %s %" PRIu64, names[i], (uint64_t)v[i]);
+	fputc('\n', f);
+}
+
+/* KVM's own statistics, as last read, wrapped within 79 columns (live only). */
+static void kvm_stats_text(FILE *f, const struct vm_entry *e)
+{
+	const char *title = "KVM's statistics";
+	int col = 0;	/* of the line being written; 0: none yet */
+
+	if (!e->kvm_dir[0])
+		return;		/* a recording, or KVM without debugfs */
+	if (!e->kvm_stats.read_at) {
+		fprintf(f, "  %-20s not readable in /sys/kernel/debug/kvm/%s\n", title, e->kvm_dir);
+		return;
+	}
+	for (int i = 0; i < KVM_STATS_N; i++) {
+		char item[64];
+		int n;
+
+		if (!kvm_stat_present(&e->kvm_stats, i))
+			continue;
+		n = snprintf(item, sizeof(item), " %s %" PRIu64, kvm_stat_defs[i].name, e->kvm_stats.v[i]);
+		if (!col || col + n > 79) {
+			fprintf(f, "%s  %-20s", col ? "\n" : "", title);
+			title = "";
+			col = 22;
+		}
+		fputs(item, f);
+		col += n;
+	}
+	fputc('\n', f);
+}
+
+void report_text_vm(FILE *f, const struct vm_entry *e)
+{
+	const struct st_vm_counters *c = &e->c;
+	bool any = false;
+
+	fprintf(f, "VM %s (pid %u)%s%s\n", e->name, e->pid, e->alive ? "" : " [exited]",
+		e->pending ? " [1 write pending]" : "");
+	fprintf(f, "  %-20s", "translation writes");
+	for (int o = 0; o < ST_ORIGINS; o++)
+		fprintf(f, " %s %" PRIu64, st_origin_names[o], st_writes_of_origin(c, o));
+	fprintf(f, "   (first %" PRIu64 ", remaps %" PRIu64 ")\n", (uint64_t)c->first_writes, (uint64_t)c->remaps);
+	fprintf(f, "  %-20s", "  by page");
+	for (int k = 0; k < ST_KINDS; k++)
+		for (int l = 0; l < ST_LEVELS; l++) {
+			uint64_t n = 0;
+
+			for (int o = 0; o < ST_ORIGINS; o++)
+				n += c->writes[o][k][l];
+			if (n)
+				fprintf(f, " %s-L%d %" PRIu64, st_kind_names[k], l + 1, n);
+		}
+	fputc('\n', f);
+	for (int o = 0; o < ST_ORIGINS; o++)
+		for (int a = 0; a < ST_ACC_COMBOS; a++)
+			for (int b = 0; b < ST_ACC_COMBOS; b++) {
+				if (!c->access_changes[o][a][b])
+					continue;
+				fprintf(f, "  %-20s %-8s %s -> %s  %" PRIu64 "\n",
+					any ? "" : "access changes", st_origin_names[o],
+					st_access_letters((uint32_t)a), st_access_letters((uint32_t)b),
+					(uint64_t)c->access_changes[o][a][b]);
+				any = true;
+			}
+	if (!any)
+		fprintf(f, "  %-20s none\n", "access changes");
+	named_row(f, "gfn mismatches", st_mismatch_names, c->gfn_mismatches, ST_MISMATCHES);
+	named_row(f, "sync drops", st_sync_drop_names, c->sync_drops, ST_SYNC_DROPS);
+	named_row(f, "shadow pages", st_sp_event_names, c->sp_events, ST_SP_EVENTS);
+	fprintf(f, "  %-20s adopted %" PRIu64 " live %" PRIu64 "   splits ok %" PRIu64
+		" failed %" PRIu64 "\n", "", e->adopted_sps, e->live_sps,
+		(uint64_t)c->splits[ST_SPLIT_OK], (uint64_t)c->splits[ST_SPLIT_FAILED]);
+	kvm_stats_text(f, e);
+	for (int h = 0; h < ST_HISTS; h++) {
+		fprintf(f, "  %s (%" PRIu64 " samples)\n", st_hist_names[h], st_hist_total(&c->hist[h]));
+		st_hist_print(f, &c->hist[h], st_hist_units[h], st_hist_last(h));
+	}
+}
+
+static uint64_t writes_new(const struct vm_entry *e)
+{
+	return st_writes_total(&e->c) - e->writes_reported;
+}
+
+static uint64_t access_changes(const struct st_vm_counters *c)
+{
+	uint64_t n = 0;
+
+	for (int o = 0; o < ST_ORIGINS; o++)
+		for (int a = 0; a < ST_ACC_COMBOS; a++)
+			for (int b = 0; b < ST_ACC_COMBOS; b++)
+				n += c->access_changes[o][a][b];
+	return n;
+}
+
+/* most translation writes since the last report first, then most in all, then by name */
+static int by_activity(const void *pa, const void *pb)
+{
+	const struct vm_entry *a = *(const struct vm_entry *const *)pa;
+	const struct vm_entry *b = *(const struct vm_entry *const *)pb;
+	uint64_t na = writes_new(a), nb = writes_new(b);
+	uint64_t ta = st_writes_total(&a->c), tb = st_writes_total(&b->c);
+
+	if (na != nb)
+		return na < nb ? 1 : -1;
+	if (ta != tb)
+		return ta < tb ? 1 : -1;
+	return strcmp(a->name, b->name);
+}
+
+/* A line a VM, within 79 columns: its counters in all, and what is new since the last report. */
+void report_text_top(FILE *f, const struct report_ctx *r, const struct vm_table *t)
+{
+	const struct vm_entry **shown = calloc(t->n ? t->n : 1, sizeof(*shown));
+	unsigned int n = 0;
+
+	if (!shown)
+		return;
+	for (unsigned int i = 0; i < t->n; i++)
+		if (!t->vms[i].exit_reported || r->final)
+			shown[n++] = &t->vms[i];
+	qsort(shown, n, sizeof(*shown), by_activity);
+	fprintf(f, "%-14s %6s  %8s %8s %8s %8s %6s %8s %4s\n", "VM", "PID", "WRITES+", "FAULT", "PREFETCH",
+		"SYNC", "SPLIT", "ACCESS~", "GFN!");
+	for (unsigned int i = 0; i < n && i < r->top; i++) {
+		const struct vm_entry *e = shown[i];
+		const struct st_vm_counters *c = &e->c;
+
+		fprintf(f, "%-14.14s %6u%c %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %6" PRIu64
+			" %8" PRIu64 " %4" PRIu64 "\n", e->name, e->pid, e->alive ? ' ' : '*', writes_new(e),
+			st_writes_of_origin(c, ST_ORIGIN_FAULT), st_writes_of_origin(c, ST_ORIGIN_PREFETCH),
+			st_writes_of_origin(c, ST_ORIGIN_SYNC), st_writes_of_origin(c, ST_ORIGIN_SPLIT),
+			access_changes(c), (uint64_t)(c->gfn_mismatches[ST_MISMATCH_SYNC] + c->gfn_mismatches[ST_MISMATCH_DIRECT]));
+	}
+	if (n > r->top)
+		fprintf(f, "... and %u more VMs (--top %u)\n", n - r->top, r->top);
+	fprintf(f, "(WRITES+ since the last report, the rest in all; ACCESS~ access changes;\n"
+		" GFN! gfn mismatches; PID* exited)\n");
+	free(shown);
+}
+
+void report_text(FILE *f, const struct report_ctx *r, const struct vm_table *t)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	uint64_t dropped = 0;
+
+	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
+	fprintf(f, "%s  shadowtrace %s mode%s\n", ts, r->attach_mode, r->final ? " (final)" : "");
+	if (!r->access_known)
+		fprintf(f, "  access unknown: this kernel's cache holds gfns only (before Linux 5.19);"
+			" access changes cannot be seen\n");
+	if (r->top)
+		report_text_top(f, r, t);
+	else
+		for (unsigned int i = 0; i < t->n; i++)
+			if (!t->vms[i].exit_reported || r->final)
+				report_text_vm(f, &t->vms[i]);
+	for (int d = 0; d < ST_DROPS; d++)
+		dropped += r->drops[d];
+	if (dropped || r->vms_forgotten) {
+		fprintf(f, "DROPPED:");
+		for (int d = 0; d < ST_DROPS; d++)
+			if (r->drops[d])
+				fprintf(f, " %s %" PRIu64, st_drop_names[d], r->drops[d]);
+		if (r->vms_forgotten)
+			fprintf(f, " exited_vms_forgotten %" PRIu64, r->vms_forgotten);
+		fputc('\n', f);
+	}
+	if (r->tdp_mmu_pages[ST_SP_CREATED] || r->tdp_mmu_pages[ST_SP_ZAPPED])
+		fprintf(f, "TDP MMU: %" PRIu64 " pages created, %" PRIu64 " zapped; not shadow pages,"
+			" left out\n", r->tdp_mmu_pages[ST_SP_CREATED], r->tdp_mmu_pages[ST_SP_ZAPPED]);
+	if (r->recording) {
+		const struct rec_summary *rs = r->recording;
+
+		fprintf(f, "RECORDING: %" PRIu64 " records, %s", rs->records,
+			rs->complete ? "complete" : rs->problem);
+		for (int e = 1; e < ST_EV_TYPES; e++)
+			if (rs->lost[e])
+				fprintf(f, "; lost %s %" PRIu64, st_event_names[e], rs->lost[e]);
+		if (rs->inconsistent)
+			fprintf(f, "; %" PRIu64 " events naming no known VM or page", rs->inconsistent);
+		fputc('\n', f);
+	}
+	fflush(f);
+}

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "trace/kvm_stats.h"
+
+#define KVM_DEBUGFS "/sys/kernel/debug/kvm"
+
+const struct kvm_stat_def kvm_stat_defs[KVM_STATS_N] = {
+#define KVM_STAT_DEF(name, counter, help) { #name, counter, help },
+	KVM_STATS(KVM_STAT_DEF)
+#undef KVM_STAT_DEF
+};
+
+/* One decimal number in file @name of directory @dfd. */
+static int read_number(int dfd, const char *name, uint64_t *v)
+{
+	char buf[32], *end;
+	ssize_t n;
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	errno = 0;
+	*v = strtoull(buf, &end, 10);
+	return errno || end == buf || (*end && *end != '\n') ? -EINVAL : 0;
+}
+
+int kvm_stats_read(const char *root, const char *dir, struct kvm_stats *out, double now,
+		   uint64_t *ino)
+{
+	struct kvm_stats s = { .read_at = now };
+	char path[512];
+	struct stat st;
+	int dfd;
+
+	/* a name from the kernel, yet never a path out of @root */
+	if (!dir[0] || strchr(dir, '/') || !strcmp(dir, ".") || !strcmp(dir, ".."))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%s", root ? root : KVM_DEBUGFS, dir);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (fstat(dfd, &st)) {
+		close(dfd);
+		return -errno;
+	}
+	if (*ino && *ino != (uint64_t)st.st_ino) {
+		close(dfd);
+		return -ESTALE;
+	}
+	*ino = st.st_ino;
+	for (int i = 0; i < KVM_STATS_N; i++)
+		if (!read_number(dfd, kvm_stat_defs[i].name, &s.v[i]))
+			s.present |= 1u << i;
+	close(dfd);
+	if (!s.present)
+		return -ENOENT;	/* gone while we read, or not KVM's */
+	*out = s;
+	return 0;
+}

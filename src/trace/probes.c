@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Per-hook choice of entry point: see probes.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "trace/probes.h"
+
+struct candidate {
+	enum st_attach_mode mode;
+	const char *func;	/* kernel function, or the tracepoint */
+	const char *params;	/* its arguments as BTF names them; NULL: a tracepoint */
+	const char *entry;	/* BPF program at entry, or NULL */
+	const char *exit;	/* BPF program at return, or NULL */
+	bool forced_only;	/* auto does not use it (see allowed()) */
+	/*
+	 * The function every store goes through (kvm_mmu_page_set_access
+	 * calls it): it sees sync's stores, and set_access needs no probe.
+	 */
+	bool sees_every_store;
+	bool sees_sync_stores;	/* kvm_mmu_page_set_access: sync stores through it */
+};
+
+#define TP ST_ATTACH_TRACEPOINT
+#define KP ST_ATTACH_KPROBE
+#define FE ST_ATTACH_FENTRY
+#define SET_TRANSLATION_ARGS	"sp,index,gfn,access"
+#define RMAP_ADD_ARGS		"kvm,cache,slot,spte,gfn,access"
+#define SET_ACCESS_ARGS		"sp,index,access"
+#define MMU_SET_SPTE_ARGS	"vcpu,slot,sptep,pte_access,gfn,pfn,fault"
+#define SYNC_PAGE_ARGS		"vcpu,sp"
+#define SPLIT_ONE_ARGS		"kvm,slot,huge_sptep"
+#define TRY_SPLIT_ARGS		"kvm,slot,start,end,target_level"
+
+/* In order of preference: exact function, then a caller, then the tracepoint. */
+static const struct candidate candidates[PROBE_HOOKS][PROBE_CANDIDATES_MAX] = {
+	[HOOK_SET_TRANSLATION] = {
+		{ FE, "kvm_mmu_page_set_translation", SET_TRANSLATION_ARGS, "fentry_set_translation",
+		  .sees_every_store = true },
+		{ KP, "kvm_mmu_page_set_translation", SET_TRANSLATION_ARGS, "kprobe_set_translation",
+		  .sees_every_store = true },
+		{ FE, "__rmap_add", RMAP_ADD_ARGS, "fentry_rmap_add" },
+		{ KP, "__rmap_add", RMAP_ADD_ARGS, "kprobe_rmap_add" },
+		{ TP, "kvmmmu:kvm_mmu_set_spte", NULL, "tp_set_spte" },
+	},
+	[HOOK_SET_ACCESS] = {
+		{ FE, "kvm_mmu_page_set_access", SET_ACCESS_ARGS, "fentry_set_access",
+		  .sees_sync_stores = true },
+		{ KP, "kvm_mmu_page_set_access", SET_ACCESS_ARGS, "kprobe_set_access",
+		  .sees_sync_stores = true },
+		{ FE, "mmu_set_spte", MMU_SET_SPTE_ARGS, "fentry_mmu_set_spte", "fexit_mmu_set_spte" },
+		{ TP, "kvmmmu:kvm_mmu_set_spte", NULL, "tp_set_spte" },
+		{ KP, "mmu_set_spte", MMU_SET_SPTE_ARGS, "kprobe_mmu_set_spte",
+		  "kretprobe_mmu_set_spte", .forced_only = true },
+	},
+	[HOOK_SYNC] = {
+		{ FE, "paging64_sync_page", SYNC_PAGE_ARGS, NULL, "fexit_sync_page" },
+		{ KP, "paging64_sync_page", SYNC_PAGE_ARGS, NULL, "kretprobe_sync_page" },
+		{ TP, "kvmmmu:kvm_mmu_sync_page", NULL, NULL },
+	},
+	[HOOK_SPLIT] = {
+		{ FE, "shadow_mmu_split_huge_page", SPLIT_ONE_ARGS, "fentry_split", "fexit_split" },
+		{ KP, "shadow_mmu_split_huge_page", SPLIT_ONE_ARGS, "kprobe_split", "kretprobe_split" },
+		{ FE, "kvm_shadow_mmu_try_split_huge_pages", TRY_SPLIT_ARGS, "fentry_split",
+		  "fexit_split" },
+		{ KP, "kvm_shadow_mmu_try_split_huge_pages", TRY_SPLIT_ARGS, "kprobe_split",
+		  "kretprobe_split" },
+		{ TP, "kvmmmu:kvm_mmu_split_huge_page", NULL, NULL },
+	},
+};
+
+#define for_each_candidate(h, i) \
+	for (int i = 0; i < PROBE_CANDIDATES_MAX && candidates[h][i].func; i++)
+
+/* The candidate chosen for hook @h, or NULL when the hook needs none. */
+static const struct candidate *chosen_of(const struct probe_plan *p, int h)
+{
+	return p->chosen[h] >= 0 ? &candidates[h][p->chosen[h]] : NULL;
+}
+
+/* The one kind of probe --attach kprobe|fentry asks for; TP otherwise. */
+static enum st_attach_mode requested_mode(enum probe_request req)
+{
+	return req == PROBE_KPROBE ? KP : req == PROBE_FENTRY ? FE : TP;
+}
+
+static const char *const hook_names[PROBE_HOOKS] = {
+	[HOOK_SET_TRANSLATION] = "set_translation",
+	[HOOK_SET_ACCESS] = "set_access",
+	[HOOK_SYNC] = "sync",
+	[HOOK_SPLIT] = "split",
+};
+
+/* What the tracepoint fallback of each hook gives. */
+static const char *const tracepoint_notes[PROBE_HOOKS] = {
+	[HOOK_SET_TRANSLATION] = "store resolved at the VM's next MMU event",
+	[HOOK_SET_ACCESS] = "marks the stores that change an SPTE (silent ones are not writes)",
+	[HOOK_SYNC] = "snapshot resolved at the VM's next MMU event",
+	[HOOK_SPLIT] = "splits counted; the stores a split makes are unseen",
+};
+
+static const char *const mode_names[ST_ATTACH_MODES] = {
+	[TP] = "tracepoint", [KP] = "kprobe", [FE] = "fentry",
+};
+
+static const char *const request_names[] = {
+	[PROBE_AUTO] = "auto", [PROBE_TRACEPOINT] = "tracepoint",
+	[PROBE_KPROBE] = "kprobe", [PROBE_FENTRY] = "fentry",
+};
+
+int probe_request_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof(request_names) / sizeof(request_names[0]); i++)
+		if (!strcmp(s, request_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *probe_request_name(enum probe_request r)
+{
+	return request_names[r];
+}
+
+/* What the running kernel offers, looked up once. */
+struct kernel_view {
+	const struct btf *vmlinux, *kvm;
+	int kvm_btf_fd;			/* the kvm module's BTF object, or 0 */
+	bool kprobes;
+	struct {
+		const char *func;
+		bool exact;
+		char clone[96];		/* e.g. foo.part.0 */
+	} syms[16];
+	int nsyms;
+};
+
+static void want_symbol(struct kernel_view *k, const char *func)
+{
+	for (int i = 0; i < k->nsyms; i++)
+		if (!strcmp(k->syms[i].func, func))
+			return;
+	if (k->nsyms < (int)(sizeof(k->syms) / sizeof(k->syms[0])))
+		k->syms[k->nsyms++].func = func;
+}
+
+/* One pass over /proc/kallsyms for every function a candidate names. */
+static void read_kallsyms(struct kernel_view *k)
+{
+	char line[512], name[256], type;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %c %255s", &type, name) != 2 || (type != 't' && type != 'T'))
+			continue;
+		for (int i = 0; i < k->nsyms; i++) {
+			size_t n = strlen(k->syms[i].func);
+
+			if (strncmp(name, k->syms[i].func, n))
+				continue;
+			if (!name[n])
+				k->syms[i].exact = true;
+			else if (name[n] == '.' && !k->syms[i].clone[0])
+				snprintf(k->syms[i].clone, sizeof(k->syms[i].clone), "%.95s", name);
+		}
+	}
+	fclose(f);
+}
+
+static const char *clone_of(const struct kernel_view *k, const char *func, bool *exact)
+{
+	for (int i = 0; i < k->nsyms; i++)
+		if (!strcmp(k->syms[i].func, func)) {
+			*exact = k->syms[i].exact;
+			return k->syms[i].clone;
+		}
+	*exact = false;
+	return "";
+}
+
+/* The fd of loaded BTF object @name (a module), or 0. */
+static int module_btf_fd(const char *name)
+{
+	char got[64] = "";	/* the kernel fills it; empty if it does not */
+	__u32 id = 0;
+
+	while (!bpf_btf_get_next_id(id, &id)) {
+		struct bpf_btf_info info = { .name = (__u64)(unsigned long)got,
+					     .name_len = sizeof(got) };
+		__u32 len = sizeof(info);
+		int fd = bpf_btf_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
+		    !strcmp(got, name))
+			return fd;
+		close(fd);
+	}
+	return 0;
+}
+
+/* @func's BTF id, and in @kvm_side whether it is in the module's BTF. */
+static __s32 func_btf_id(const struct kernel_view *k, const char *func, bool *in_module)
+{
+	__s32 id = btf__find_by_name_kind(k->vmlinux, func, BTF_KIND_FUNC);
+
+	*in_module = false;
+	if (id < 0 && k->kvm) {
+		id = btf__find_by_name_kind(k->kvm, func, BTF_KIND_FUNC);
+		*in_module = id >= 0;
+	}
+	return id;
+}
+
+/* Are @func's arguments, as BTF names them, exactly @want ("a,b,c")? */
+static bool params_match(const struct kernel_view *k, const char *func, const char *want,
+			 int *nargs, char *got, size_t gotlen)
+{
+	bool in_module;
+	__s32 id = func_btf_id(k, func, &in_module);
+	const struct btf *btf = in_module ? k->kvm : k->vmlinux;
+	const struct btf_type *t;
+	const struct btf_param *p;
+	size_t off = 0;
+
+	got[0] = 0;
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	*nargs = btf_vlen(t);
+	p = btf_params(t);
+	for (int i = 0; i < *nargs && off < gotlen; i++)
+		off += (size_t)snprintf(got + off, gotlen - off, "%s%s", i ? "," : "",
+					btf__name_by_offset(btf, p[i].name_off));
+	return !strcmp(got, want);
+}
+
+/* Load and attach an empty fentry/fexit program (fentry_can_attach()). */
+static int trampoline_test(const struct kernel_view *k, const char *func, bool fexit)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	bool in_module;
+	__s32 id = func_btf_id(k, func, &in_module);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY,
+		    .attach_btf_id = (__u32)id,
+		    .attach_btf_obj_fd = in_module ? (__u32)k->kvm_btf_fd : 0);
+	int prog, link, err;
+
+	if (in_module && !k->kvm_btf_fd)
+		return -ENOENT;
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "st_test", "GPL", insns, 2, &opts);
+	if (prog < 0)
+		return -errno;
+	link = bpf_raw_tracepoint_open(NULL, prog);
+	err = link < 0 ? -errno : 0;
+	if (link >= 0)
+		close(link);
+	close(prog);
+	return err;
+}
+
+/* Can @c run here? If not, why (into @why). */
+static bool usable(const struct kernel_view *k, const struct candidate *c, char *why, size_t n)
+{
+	char got[128];
+	const char *clone;
+	bool exact;
+	int nargs = 0, err;
+
+	if (c->mode == TP)
+		return true;
+	if (c->mode == KP && !k->kprobes) {
+		snprintf(why, n, "this kernel has no kprobes");
+		return false;
+	}
+	clone = clone_of(k, c->func, &exact);
+	if (!exact) {
+		if (clone[0])
+			snprintf(why, n, "inlined; only the compiler clone %s, whose arguments are not known intact",
+				 clone);
+		else
+			snprintf(why, n, "no such symbol (inlined or absent)");
+		return false;
+	}
+	if (!params_match(k, c->func, c->params, &nargs, got, sizeof(got))) {
+		if (got[0])
+			snprintf(why, n, "arguments (%s) differ from the known (%s)", got, c->params);
+		else
+			snprintf(why, n, "no BTF prototype to check its arguments");
+		return false;
+	}
+	if (c->mode == KP)
+		return true;
+	err = trampoline_test(k, c->func, !c->entry);
+	if (!err && c->entry && c->exit)
+		err = trampoline_test(k, c->func, true);
+	if (!err)
+		return true;
+	if (nargs > 6 && (err == -524 || err == -EINVAL))
+		snprintf(why, n, "%d arguments: more than this kernel's trampoline takes", nargs);
+	else
+		snprintf(why, n, "refused by the kernel: %s", strerror(-err));
+	return false;
+}
+
+static struct bpf_program *program(struct bpf_object *obj, const char *name)
+{
+	return name && obj ? bpf_object__find_program_by_name(obj, name) : NULL;
+}
+
+static void set_autoload(struct bpf_object *obj, const char *name, bool on)
+{
+	struct bpf_program *prog = program(obj, name);
+
+	if (prog)
+		bpf_program__set_autoload(prog, on);
+}
+
+static bool allowed(const struct probe_plan *p, const struct candidate *c, char *why, size_t n)
+{
+	enum probe_request req = p->req;
+	enum st_attach_mode want = requested_mode(req);
+
+	for (int i = 0; i < PROBE_SKIP_MAX && p->skip[i]; i++)
+		if (!strcmp(p->skip[i], c->func)) {
+			snprintf(why, n, "skipped (--skip-probe)");
+			return false;
+		}
+	if (req == PROBE_AUTO && c->forced_only) {
+		snprintf(why, n, "auto: an entry/return kprobe pair costs more than the tracepoint and sees the same stores");
+		return false;
+	}
+	if (req != PROBE_AUTO && c->mode != want && c->mode != TP) {
+		snprintf(why, n, "not with --attach %s", request_names[req]);
+		return false;
+	}
+	return true;
+}
+
+static void choose(struct probe_plan *p, const struct kernel_view *k, int h)
+{
+	bool forced = requested_mode(p->req) != TP;
+	const struct candidate *st_hook = chosen_of(p, HOOK_SET_TRANSLATION);
+
+	p->chosen[h] = -1;
+	if (h == HOOK_SET_ACCESS && st_hook && st_hook->sees_every_store) {
+		/* its tracepoint still tells which stores change an SPTE */
+		for_each_candidate(h, i)
+			if (candidates[h][i].mode == TP && p->chosen[h] < 0) {
+				p->st[h][i].chosen = true;
+				p->chosen[h] = i;
+			} else {
+				snprintf(p->st[h][i].why_not, sizeof(p->st[h][i].why_not),
+					 "not needed: its stores go through the probed kvm_mmu_page_set_translation");
+			}
+		return;
+	}
+	/* a forced mode takes the tracepoint only when none of its own fits */
+	for (int pass = 0; pass < (forced ? 2 : 1); pass++)
+		for_each_candidate(h, i) {
+			const struct candidate *c = &candidates[h][i];
+			struct probe_status *st = &p->st[h][i];
+
+			if (forced && (c->mode == TP) != (pass == 1))
+				continue;
+			if (!allowed(p, c, st->why_not, sizeof(st->why_not)))
+				continue;
+			if (p->chosen[h] >= 0)
+				snprintf(st->why_not, sizeof(st->why_not), "a better one was chosen");
+			else if (usable(k, c, st->why_not, sizeof(st->why_not))) {
+				st->chosen = true;
+				p->chosen[h] = i;
+			}
+		}
+}
+
+static void summarize(struct probe_plan *p)
+{
+	bool used[ST_ATTACH_MODES] = { false };
+	static const enum st_attach_mode order[] = { FE, KP, TP };
+
+	for (int h = 0; h < PROBE_HOOKS; h++)
+		if (chosen_of(p, h))
+			used[chosen_of(p, h)->mode] = true;
+	p->summary[0] = 0;
+	for (size_t i = 0; i < 3; i++)
+		if (used[order[i]])
+			snprintf(p->summary + strlen(p->summary), sizeof(p->summary) - strlen(p->summary),
+				 "%s%s", p->summary[0] ? "+" : "", mode_names[order[i]]);
+}
+
+int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object *obj,
+		const struct btf *vmlinux, const struct btf *kvm_btf, char *err, size_t errlen)
+{
+	struct kernel_view k = { .vmlinux = vmlinux, .kvm = kvm_btf };
+	enum st_attach_mode want = requested_mode(req);
+	bool forced_used = false;
+
+	memset(p->chosen, 0, sizeof(p->chosen));
+	memset(p->st, 0, sizeof(p->st));
+	p->req = req;
+	k.kprobes = !access("/sys/bus/event_source/devices/kprobe/type", F_OK);
+	k.kvm_btf_fd = kvm_btf ? module_btf_fd("kvm") : 0;
+	for (int h = 0; h < PROBE_HOOKS; h++)
+		for_each_candidate(h, i)
+			if (candidates[h][i].mode != TP)
+				want_symbol(&k, candidates[h][i].func);
+	if (req != PROBE_TRACEPOINT)
+		read_kallsyms(&k);
+	for (int h = 0; h < PROBE_HOOKS; h++) {
+		choose(p, &k, h);
+		if (chosen_of(p, h) && chosen_of(p, h)->mode != TP)
+			forced_used = true;
+	}
+	if (k.kvm_btf_fd > 0)
+		close(k.kvm_btf_fd);
+	if (want != TP && !forced_used) {
+		/* why the best probe of that kind for the first hook was refused */
+		int best = 0;
+
+		while (candidates[0][best].mode != want)
+			best++;
+		snprintf(err, errlen, "--attach %s: no hook can use one on this kernel (%s: %s)",
+			 request_names[req], candidates[0][best].func, p->st[0][best].why_not);
+		return -1;
+	}
+	/* every function program off, then the chosen ones on, targets set */
+	p->needs_set_spte_tracepoint = false;
+	p->sync_stores_seen = false;
+	p->stores_need_mark = false;
+	p->sync_return_seen = false;
+	for (int h = 0; h < PROBE_HOOKS; h++)
+		for_each_candidate(h, i) {
+			set_autoload(obj, candidates[h][i].entry, false);
+			set_autoload(obj, candidates[h][i].exit, false);
+		}
+	for (int h = 0; h < PROBE_HOOKS; h++) {
+		const struct candidate *c = chosen_of(p, h);
+
+		if (!c)
+			continue;
+		if (c->sees_every_store || c->sees_sync_stores)
+			p->sync_stores_seen = true;
+		if (c->sees_every_store)
+			p->stores_need_mark = true;
+		if (h == HOOK_SYNC && c->exit)
+			p->sync_return_seen = true;
+		if (c->mode == TP && c->entry)
+			p->needs_set_spte_tracepoint = true;
+		for (int j = 0; j < 2; j++) {
+			struct bpf_program *prog = program(obj, j ? c->exit : c->entry);
+
+			if (!prog)
+				continue;
+			bpf_program__set_autoload(prog, true);
+			if (c->mode == FE && bpf_program__set_attach_target(prog, 0, c->func)) {
+				snprintf(err, errlen, "cannot target %s: %s", c->func, strerror(errno));
+				return -1;
+			}
+		}
+	}
+	set_autoload(obj, "tp_set_spte", p->needs_set_spte_tracepoint);
+	summarize(p);
+	return 0;
+}
+
+int probes_attach(const struct probe_plan *p, struct bpf_object *obj, struct bpf_link **links,
+		  int max_links, int *nlinks)
+{
+	/* stores last: returns before entries, so no entry waits for a return unseen */
+	static const int order[] = { HOOK_SPLIT, HOOK_SYNC, HOOK_SET_ACCESS, HOOK_SET_TRANSLATION };
+
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
+		const struct candidate *c = chosen_of(p, order[o]);
+
+		if (!c || c->mode == TP)
+			continue;
+		for (int j = 0; j < 2; j++) {
+			bool ret = j == 0;	/* the return first */
+			struct bpf_program *prog = program(obj, ret ? c->exit : c->entry);
+			struct bpf_link *l;
+
+			if (!prog)
+				continue;
+			if (*nlinks >= max_links)
+				return -E2BIG;
+			l = c->mode == KP ? bpf_program__attach_kprobe(prog, ret, c->func)
+					  : bpf_program__attach(prog);
+			if (!l)
+				return -errno;
+			links[(*nlinks)++] = l;
+		}
+	}
+	return 0;
+}
+
+void probes_print(FILE *f, const struct probe_plan *p, const char *kernel)
+{
+	fprintf(f, "kernel %s, --attach %s: %s; cache %s\n", kernel, request_names[p->req], p->summary,
+		p->cache_has_access ? "shadowed_translation (gfn and access)"
+				    : "gfns (before Linux 5.19: gfn only, access unknown)");
+	fprintf(f, "%-16s %-10s %-46s %s\n", "HOOK", "MODE", "PROBE", "STATUS");
+	for (int h = 0; h < PROBE_HOOKS; h++)
+		for_each_candidate(h, i) {
+			const struct candidate *c = &candidates[h][i];
+			const struct probe_status *st = &p->st[h][i];
+			char probe[64];
+
+			snprintf(probe, sizeof(probe), "%s%s", c->func,
+				 c->mode == TP ? "" : !c->entry ? " (return)" : c->exit ? " (+return)" : "");
+			fprintf(f, "%-16s %-10s %-46s %s%s%s\n", hook_names[h], mode_names[c->mode], probe,
+				st->chosen ? "chosen" : "no: ",
+				st->chosen ? (c->mode == TP ? ": " : "") : st->why_not,
+				st->chosen && c->mode == TP ? tracepoint_notes[h] : "");
+		}
+	fprintf(f, "%-16s %-10s %-46s %s\n", "page_lifecycle", "tracepoint",
+		"kvmmmu:kvm_mmu_{get,prepare_zap,sync,unsync}_page", "chosen: the only source");
+}
