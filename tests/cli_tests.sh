@@ -43,6 +43,31 @@ cli_help() {
 }
 
 # --top: a line a VM within 79 columns, most active first, the rest counted.
+# README's metric table and the figure table (shadowtrace --list-figures) agree:
+# every figure's family is a row of its type with its labels, and every
+# per-VM counter or histogram row is a figure (KVM's own statistics aside).
+cli_readme_figures_table() {
+	local table name kind labels prom row l bad=0
+	table=$("$ST_BIN" --list-figures | grep -v '^#')
+	[[ -n $table ]] || { echo "no figure table"; return 1; }
+	while IFS=$'\t' read -r name kind labels _ prom _; do
+		row=$(grep -F "\`$prom\`" README.md | grep '^| `shadowtrace_' | head -1)
+		[[ $kind == histogram ]] || kind=counter
+		if ! awk -F' [|] ' -v k="$kind" '{ exit !($2 == k) }' <<<"$row"; then
+			echo "$name: README has no $kind row for $prom: '$row'"; bad=1; continue
+		fi
+		for l in vm pid ${labels//,/ }; do
+			[[ $l == - ]] || grep -qF "\`$l\`" <<<"$(awk -F' [|] ' '{ print $3 }' <<<"$row")" ||
+				{ echo "$name: README's row for $prom lacks label $l"; bad=1; }
+		done
+	done <<<"$table"
+	for prom in $(grep '^| `shadowtrace_' README.md | awk -F' [|] ' '($2 == "counter" || $2 == "histogram") && $3 ~ /`vm`/ { print $1 }' |
+		grep -o 'shadowtrace_[a-z_]*' | grep -v '^shadowtrace_kvm_'); do
+		cut -f5 <<<"$table" | grep -qx "$prom" || { echo "README lists $prom, not a figure"; bad=1; }
+	done
+	return $bad
+}
+
 cli_report_top() {
 	local out
 	out=$("$ST_BIN" report tests/fuzz/seeds/remap.strec --top 1)

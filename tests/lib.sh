@@ -47,12 +47,17 @@ has_tracepoint() {
 }
 
 # The comparable figures of one VM, normalized (jq filter on a figures object).
-FIGURES='{translation_writes, translation_writes_by_page, first_writes, remaps,
-	  access_changes, gfn_mismatches, sync_drops, shadow_pages, splits,
-	  lifetimes_untracked,
-	  slot_access_changes: .histograms.slot_access_changes,
-	  gfn_mismatch_distance_pages: .histograms.gfn_mismatch_distance_pages,
-	  access_change_intervals: .histograms.access_change_interval_ns.count}'
+# The comparable figures as a jq filter, derived from the tool's figure table
+# (shadowtrace --list-figures): every figure; a histogram whose buckets
+# depend on timing by its sample count only. No table, no comparison: jq fails.
+figures_filter() {
+	"$ST_BIN" --list-figures 2>/dev/null | awk -F'\t' '
+		/^#/ { next }
+		{ f = $1; if ($2 == "histogram") f = f ": .histograms." $1 ($4 == "count" ? ".count" : "")
+		  out = out (n++ ? ", " : "") f }
+		END { if (n) print "{" out "}"; else print "error(\"no figure table from shadowtrace --list-figures\")" }'
+}
+FIGURES=$(figures_filter)
 
 # trace CMD...: runs CMD under shadowtrace --json -c, output in $TMP/trace.json
 trace() {

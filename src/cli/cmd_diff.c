@@ -72,7 +72,7 @@ struct walk {
 	struct scope *s;
 };
 
-/* every figure st_figures_each() walks is deterministic (interval: its count) */
+/* every figure st_figures_each() walks is deterministic (a timing histogram: its count) */
 static void on_field(const char *name, uint64_t a, uint64_t b, void *arg)
 {
 	struct walk *w = arg;
@@ -80,14 +80,18 @@ static void on_field(const char *name, uint64_t a, uint64_t b, void *arg)
 	add_metric(w->d, w->s, name, a, b, false);
 }
 
+static void on_timing(const char *name, uint64_t a, uint64_t b, void *arg)
+{
+	struct walk *w = arg;
+
+	add_metric(w->d, w->s, name, a, b, true);
+}
+
 static void compare(struct diff_run *d, const char *label, const struct st_vm_counters *a,
 		    const struct st_vm_counters *b)
 {
-	const struct st_hist *ha = &a->hist[ST_HIST_CHANGE_INTERVAL];
-	const struct st_hist *hb = &b->hist[ST_HIST_CHANGE_INTERVAL];
 	struct scope *more = realloc(d->scopes, (d->nscopes + 1) * sizeof(*more));
 	struct walk w = { d, NULL };
-	char name[96];
 
 	if (!more) {
 		d->oom = true;
@@ -98,17 +102,7 @@ static void compare(struct diff_run *d, const char *label, const struct st_vm_co
 	memset(w.s, 0, sizeof(*w.s));
 	snprintf(w.s->label, sizeof(w.s->label), "%s", label);
 	st_figures_each(a, b, on_field, &w);
-	/* st_figures_each counts the interval samples; here bucket by bucket too */
-	for (uint32_t k = 0; k <= ST_HIST_INTERVAL_LAST; k++) {
-		if (k < ST_HIST_INTERVAL_LAST)
-			snprintf(name, sizeof(name), "%s[%" PRIu64 "..%" PRIu64 "]",
-				 st_hist_names[ST_HIST_CHANGE_INTERVAL], st_hist_lower(k),
-				 (uint64_t)st_hist_upper(k));
-		else
-			snprintf(name, sizeof(name), "%s[%" PRIu64 "..]",
-				 st_hist_names[ST_HIST_CHANGE_INTERVAL], st_hist_lower(k));
-		add_metric(d, w.s, name, ha->buckets[k], hb->buckets[k], true);
-	}
+	st_timing_each(a, b, on_timing, &w);
 }
 
 static double significance(const struct metric *m)

@@ -6,6 +6,7 @@
 
 #include "microguest.h"
 #include "cli/options.h"
+#include "figures/figures.h"
 #include "cli/commands.h"
 
 int main(int argc, char **argv)
@@ -22,6 +23,10 @@ int main(int argc, char **argv)
 	r = st_parse_options(argc, argv, &o);
 	if (r)
 		return r;
+	if (o.list_figures) {
+		st_figures_list(stdout);
+		return ST_EXIT_OK;
+	}
 	if (o.list_probes) {
 		struct utsname u;
 

@@ -43,7 +43,7 @@ static const char doc[] =
 enum {
 	OPT_MAX_VMS = 256, OPT_MAX_PAGES, OPT_MAX_SLOTS, OPT_SCENARIO, OPT_VMS,
 	OPT_PROM_FILE, OPT_PROM_KEEP, OPT_LISTEN, OPT_LISTEN_PUBLIC, OPT_FLOOR, OPT_ATTACH,
-	OPT_LIST_PROBES, OPT_SKIP_PROBE, OPT_RING_MB, OPT_THRESHOLD, OPT_TIMING, OPT_TOP, OPT_HTML,
+	OPT_LIST_PROBES, OPT_LIST_FIGURES, OPT_SKIP_PROBE, OPT_RING_MB, OPT_THRESHOLD, OPT_TIMING, OPT_TOP, OPT_HTML,
 };
 
 static const struct argp_option opts[] = {
@@ -58,6 +58,8 @@ static const struct argp_option opts[] = {
 	  "Text reports: one line for each of the N VMs most active since the last report (1-1024)", 0 },
 	{ "list-probes", OPT_LIST_PROBES, NULL, 0,
 	  "Show which probe serves each hook on this kernel, and why not the others", 0 },
+	{ "list-figures", OPT_LIST_FIGURES, NULL, 0,
+	  "Show the per-VM figures: name, kind, labels, how compared, Prometheus family, help", 0 },
 	{ "skip-probe", OPT_SKIP_PROBE, "FUNC", 0,
 	  "Do not probe kernel function FUNC; its hook falls back (repeatable)", 0 },
 	{ "prom-file", OPT_PROM_FILE, "PATH", 0,
@@ -149,6 +151,7 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 		break;
 	}
 	case OPT_LIST_PROBES: o->list_probes = true; break;
+	case OPT_LIST_FIGURES: o->list_figures = true; break;
 	case OPT_SKIP_PROBE: {
 		int i = 0;
 

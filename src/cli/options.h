@@ -17,6 +17,7 @@ struct st_options {
 	bool json;
 	uint32_t top;			/* text: a table of the N most active VMs (0: all, in full) */
 	bool list_probes;		/* --list-probes: show and exit */
+	bool list_figures;		/* --list-figures: show and exit */
 	/* Prometheus */
 	const char *prom_file;		/* textfile for node_exporter */
 	uint32_t prom_keep_s;		/* exited VMs stay this long */

@@ -1,74 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
+/* Figures side by side, cell by cell, from the figure table (figures.h). */
 #include <inttypes.h>
 
 #include "figures/compare.h"
+#include "figures/figures.h"
 #include "figures/hist.h"
-#include "figures/names.h"
 
-struct walk {
-	st_field_fn fn;
-	void *arg;
-};
-
-static void field(struct walk *w, const char *name, uint64_t want, uint64_t got)
+static void hist_cells(const struct st_figure *f, const struct st_vm_counters *want,
+		       const struct st_vm_counters *got, st_field_fn fn, void *arg)
 {
-	w->fn(name, want, got, w->arg);
-}
-
-static void counts(struct walk *w, const char *group, const char *const *names,
-		   const __u64 *want, const __u64 *got, int n)
-{
+	const struct st_hist *a = st_fig_hist(f, want), *b = st_fig_hist(f, got);
 	char name[96];
 
-	for (int i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "%s.%s", group, names[i]);
-		field(w, name, want[i], got[i]);
+	snprintf(name, sizeof(name), "%s.count", f->name);
+	fn(name, st_hist_total(a), st_hist_total(b), arg);
+	if (f->timing)
+		return;
+	snprintf(name, sizeof(name), "%s.sum", f->name);
+	fn(name, a->sum, b->sum, arg);
+	for (uint32_t k = 0; k < ST_HIST_BUCKETS; k++) {
+		st_hist_bucket_name(f->name, k, st_hist_last(f->hist), name, sizeof(name));
+		fn(name, a->buckets[k], b->buckets[k], arg);
 	}
 }
 
 void st_figures_each(const struct st_vm_counters *want, const struct st_vm_counters *got,
 		     st_field_fn fn, void *arg)
 {
-	struct walk w = { fn, arg };
 	char name[96];
 
-	for (int o = 0; o < ST_ORIGINS; o++)
-		for (int k = 0; k < ST_KINDS; k++)
-			for (int l = 0; l < ST_LEVELS; l++) {
-				snprintf(name, sizeof(name), "translation_writes.%s.%s.L%d",
-					 st_origin_names[o], st_kind_names[k], l + 1);
-				field(&w, name, want->writes[o][k][l], got->writes[o][k][l]);
-			}
-	field(&w, "first_writes", want->first_writes, got->first_writes);
-	field(&w, "remaps", want->remaps, got->remaps);
-	for (int o = 0; o < ST_ORIGINS; o++)
-		for (int from = 0; from < ST_ACC_COMBOS; from++)
-			for (int to = 0; to < ST_ACC_COMBOS; to++) {
-				snprintf(name, sizeof(name), "access_changes.%s.%s->%s",
-					 st_origin_names[o], st_access_letters((uint32_t)from),
-					 st_access_letters((uint32_t)to));
-				field(&w, name, want->access_changes[o][from][to],
-				      got->access_changes[o][from][to]);
-			}
-	counts(&w, "gfn_mismatches", st_mismatch_names, want->gfn_mismatches,
-	       got->gfn_mismatches, ST_MISMATCHES);
-	counts(&w, "sync_drops", st_sync_drop_names, want->sync_drops, got->sync_drops,
-	       ST_SYNC_DROPS);
-	counts(&w, "shadow_pages", st_sp_event_names, want->sp_events, got->sp_events,
-	       ST_SP_EVENTS);
-	counts(&w, "splits", st_split_names, want->splits, got->splits, ST_SPLITS);
-	field(&w, "lifetimes_untracked", want->lifetimes_untracked, got->lifetimes_untracked);
-	for (int h = 0; h < ST_HISTS; h++) {
-		snprintf(name, sizeof(name), "%s.count", st_hist_names[h]);
-		field(&w, name, st_hist_total(&want->hist[h]), st_hist_total(&got->hist[h]));
-		if (h == ST_HIST_CHANGE_INTERVAL)
+	for (int i = 0; i < st_figures_n; i++) {
+		const struct st_figure *f = &st_figures[i];
+
+		if (f->kind == ST_FIG_HISTOGRAM) {
+			hist_cells(f, want, got, fn, arg);
 			continue;
-		snprintf(name, sizeof(name), "%s.sum", st_hist_names[h]);
-		field(&w, name, want->hist[h].sum, got->hist[h].sum);
-		for (uint32_t b = 0; b < ST_HIST_BUCKETS; b++) {
-			snprintf(name, sizeof(name), "%s[%" PRIu64 "..%" PRIu64 "]", st_hist_names[h],
-				 st_hist_lower(b), (uint64_t)st_hist_upper(b));
-			field(&w, name, want->hist[h].buckets[b], got->hist[h].buckets[b]);
+		}
+		if (f->view)
+			continue;	/* its cells are another figure's */
+		for (int cell = 0; cell < st_fig_cells(f); cell++) {
+			st_fig_cell_name(f, cell, name, sizeof(name));
+			fn(name, st_fig_cell(f, want, cell), st_fig_cell(f, got, cell), arg);
+		}
+	}
+}
+
+void st_timing_each(const struct st_vm_counters *a, const struct st_vm_counters *b,
+		    st_field_fn fn, void *arg)
+{
+	char name[96];
+
+	for (int i = 0; i < st_figures_n; i++) {
+		const struct st_figure *f = &st_figures[i];
+
+		if (f->kind != ST_FIG_HISTOGRAM || !f->timing)
+			continue;
+		for (uint32_t k = 0; k <= st_hist_last(f->hist); k++) {
+			st_hist_bucket_name(f->name, k, st_hist_last(f->hist), name, sizeof(name));
+			fn(name, st_fig_hist(f, a)->buckets[k], st_fig_hist(f, b)->buckets[k], arg);
 		}
 	}
 }

@@ -16,6 +16,10 @@ typedef void (*st_field_fn)(const char *name, uint64_t want, uint64_t got, void 
 void st_figures_each(const struct st_vm_counters *want, const struct st_vm_counters *got,
 		     st_field_fn fn, void *arg);
 
+/* Calls @fn for every bucket of the timing histograms (diff shows them apart). */
+void st_timing_each(const struct st_vm_counters *a, const struct st_vm_counters *b,
+		    st_field_fn fn, void *arg);
+
 /* Number of differing figures, each reported to @out (if not NULL). */
 int st_compare(const struct st_vm_counters *want, const struct st_vm_counters *got, FILE *out);
 

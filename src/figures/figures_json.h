@@ -4,6 +4,7 @@
 #define SHADOWTRACE_FIGURES_JSON_H
 
 #include <stdio.h>
+#include "figures/figures.h"
 #include "output/json.h"
 #include "shadowtrace.h"
 
@@ -11,9 +12,5 @@
 void st_json_vm_figures(struct json *j, const struct st_vm_counters *c);
 /* One JSON object holding only the figures. */
 void st_json_vm_counters(FILE *f, const struct st_vm_counters *c);
-
-/* Totals the outputs share. */
-uint64_t st_writes_of_origin(const struct st_vm_counters *c, int origin);
-uint64_t st_writes_total(const struct st_vm_counters *c);
 
 #endif

@@ -18,6 +18,15 @@ uint64_t st_hist_lower(uint32_t b)
 	return b == 0 ? 0 : 1ULL << (b - 1);
 }
 
+void st_hist_bucket_name(const char *hist, uint32_t b, uint32_t last, char *buf, size_t len)
+{
+	if (b >= last)
+		snprintf(buf, len, "%s[%" PRIu64 "..]", hist, st_hist_lower(b));
+	else
+		snprintf(buf, len, "%s[%" PRIu64 "..%" PRIu64 "]", hist, st_hist_lower(b),
+			 (uint64_t)st_hist_upper(b));
+}
+
 void st_hist_print(FILE *f, const struct st_hist *h, const char *unit, uint32_t last_bucket)
 {
 	const int width = 40;

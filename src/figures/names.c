@@ -9,24 +9,21 @@ const char *const st_mismatch_names[ST_MISMATCHES] = { "sync", "direct" };
 const char *const st_sync_drop_names[ST_SYNC_DROPS] = { "gfn", "invalid", "other", "unreadable" };
 const char *const st_sp_event_names[ST_SP_EVENTS] = { "created", "synced", "unsynced", "zapped" };
 const char *const st_split_names[ST_SPLITS] = { "ok", "failed" };
-const char *const st_hist_names[ST_HISTS] = {
-	"slot_access_changes", "access_change_interval_ns", "gfn_mismatch_distance_pages",
-};
-const char *const st_hist_units[ST_HISTS] = { "changes", "ns", "pages" };
 
-static const char *const letters[ST_ACC_COMBOS] = {
+const char *const st_level_names[ST_LEVELS] = { "1", "2", "3", "4", "5" };
+const char *const st_access_names[ST_ACC_COMBOS] = {
 	"---", "--x", "w--", "w-x", "-u-", "-ux", "wu-", "wux",
 };
 
 const char *st_access_letters(uint32_t access)
 {
-	return letters[access & ST_ACC_ALL];
+	return st_access_names[access & ST_ACC_ALL];
 }
 
 int st_access_parse(const char *s)
 {
 	for (int a = 0; a < ST_ACC_COMBOS; a++)
-		if (!strcmp(s, letters[a]))
+		if (!strcmp(s, st_access_names[a]))
 			return a;
 	return -1;
 }

@@ -12,8 +12,8 @@ extern const char *const st_mismatch_names[ST_MISMATCHES];
 extern const char *const st_sync_drop_names[ST_SYNC_DROPS];
 extern const char *const st_sp_event_names[ST_SP_EVENTS];
 extern const char *const st_split_names[ST_SPLITS];
-extern const char *const st_hist_names[ST_HISTS];
-extern const char *const st_hist_units[ST_HISTS];
+extern const char *const st_level_names[ST_LEVELS];
+extern const char *const st_access_names[ST_ACC_COMBOS];	/* KVM's "wux" letters */
 extern const char *const st_drop_names[ST_DROPS];
 extern const char *const st_event_names[ST_EV_TYPES];
 

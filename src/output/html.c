@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "figures/figures.h"
 #include "figures/hist.h"
 #include "output/html.h"
 #include "figures/names.h"
@@ -80,7 +81,8 @@ void html_access_heatmap(FILE *f, const struct st_vm_counters *c)
 
 void html_hist_chart(FILE *f, const struct st_vm_counters *c, int id)
 {
-	const struct st_hist *h = &c->hist[id];
+	const struct st_figure *fig = st_fig_of_hist(id);
+	const struct st_hist *h = st_fig_hist(fig, c);
 	uint32_t last = 0;
 	uint64_t max = 0;
 	const int bw = 14, height = 100;
@@ -91,8 +93,8 @@ void html_hist_chart(FILE *f, const struct st_vm_counters *c, int id)
 			if (h->buckets[b] > max)
 				max = h->buckets[b];
 		}
-	fprintf(f, "<figure><figcaption>%s (%s; %" PRIu64 " samples)</figcaption>\n", st_hist_names[id],
-		st_hist_units[id], st_hist_total(h));
+	fprintf(f, "<figure><figcaption>%s (%s; %" PRIu64 " samples)</figcaption>\n", fig->name, fig->unit,
+		st_hist_total(h));
 	if (!max) {
 		fputs("<p class=\"muted\">no samples</p></figure>\n", f);
 		return;

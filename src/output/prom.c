@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "figures/figures_json.h"
+#include "figures/figures.h"
 #include "figures/hist.h"
 #include "figures/names.h"
 #include "output/prom.h"
@@ -71,39 +71,19 @@ static void le_edge(FILE *f, uint32_t b, bool ns_to_seconds)
 	fprintf(f, "%" PRIu64 ".%s", up / 1000000000u, frac);
 }
 
-struct hist_spec {
-	const char *name;
-	const char *help;
-	enum st_hist_id id;
-	uint32_t first, last;	/* buckets exported with a finite le */
-	bool ns_to_seconds;
-};
-
-static const struct hist_spec hists[] = {
-	{ "shadowtrace_slot_access_changes",
-	  "Access changes of one SPTE slot over its lifetime (recorded when it ends).",
-	  ST_HIST_SLOT_CHANGES, 0, 17, false },
-	{ "shadowtrace_access_change_interval_seconds",
-	  "Time between successive access changes of one SPTE slot.",
-	  ST_HIST_CHANGE_INTERVAL, 10, 40, true },
-	{ "shadowtrace_gfn_mismatch_distance_pages",
-	  "Distance in pages between the cached and the new gfn of a mismatch.",
-	  ST_HIST_GFN_DISTANCE, 0, 33, false },
-};
-
-static void histogram(FILE *f, const struct hist_spec *h, const struct vm_table *t)
+static void histogram(FILE *f, const struct st_figure *h, const struct vm_table *t)
 {
-	family(f, h->name, "histogram", h->help);
+	family(f, h->prom, "histogram", h->help);
 	for (unsigned int i = 0; i < t->n; i++) {
 		const struct vm_entry *e = &t->vms[i];
-		const struct st_hist *d = &e->c.hist[h->id];
+		const struct st_hist *d = st_fig_hist(h, &e->c);
 		uint64_t cum = 0;
 		char series[128];
 
-		snprintf(series, sizeof(series), "%s_bucket", h->name);
-		for (uint32_t b = 0; b < h->first; b++)
+		snprintf(series, sizeof(series), "%s_bucket", h->prom);
+		for (uint32_t b = 0; b < h->prom_first; b++)
 			cum += d->buckets[b];
-		for (uint32_t b = h->first; b <= h->last; b++) {
+		for (uint32_t b = h->prom_first; b <= h->prom_last; b++) {
 			cum += d->buckets[b];
 			vm_series(f, series, e);
 			fputs(",le=\"", f);
@@ -114,33 +94,34 @@ static void histogram(FILE *f, const struct hist_spec *h, const struct vm_table 
 		vm_series(f, series, e);
 		fputs(",le=\"+Inf\"", f);
 		value(f, st_hist_total(d));
-		snprintf(series, sizeof(series), "%s_sum", h->name);
+		snprintf(series, sizeof(series), "%s_sum", h->prom);
 		vm_series(f, series, e);
 		if (h->ns_to_seconds)
 			fprintf(f, "} %.9f\n", (double)d->sum / 1e9);
 		else
 			value(f, d->sum);
-		snprintf(series, sizeof(series), "%s_count", h->name);
+		snprintf(series, sizeof(series), "%s_count", h->prom);
 		vm_series(f, series, e);
 		value(f, st_hist_total(d));
 	}
 }
 
-static void per_vm_named(FILE *f, const struct vm_table *t, const char *name, const char *type,
-			 const char *help, const char *key, const char *const *names, int n,
-			 size_t offset)
+/* A counter figure: a series per VM and reported cell (labels: its dims). */
+static void counter(FILE *f, const struct st_figure *fig, const struct vm_table *t)
 {
-	family(f, name, type, help);
-	for (unsigned int i = 0; i < t->n; i++) {
-		const struct vm_entry *e = &t->vms[i];
-		const __u64 *v = (const __u64 *)((const char *)&e->c + offset);
+	family(f, fig->prom, "counter", fig->help);
+	for (unsigned int i = 0; i < t->n; i++)
+		for (int cell = 0; cell < st_fig_shown_cells(fig); cell++) {
+			uint64_t n = st_fig_shown(fig, &t->vms[i].c, cell);
 
-		for (int k = 0; k < n; k++) {
-			vm_series(f, name, e);
-			label(f, key, names[k]);
-			value(f, v[k]);
+			if (!n && fig->sparse)
+				continue;
+			vm_series(f, fig->prom, &t->vms[i]);
+			for (int d = 0; d < fig->shown; d++)
+				label(f, fig->dims[d]->label,
+				      fig->dims[d]->values[st_fig_shown_coord(fig, cell, d)]);
+			value(f, n);
 		}
-	}
 }
 
 static void per_vm_value(FILE *f, const struct vm_table *t, const char *name, const char *type,
@@ -153,11 +134,8 @@ static void per_vm_value(FILE *f, const struct vm_table *t, const char *name, co
 	}
 }
 
-static uint64_t first_writes(const struct vm_entry *e) { return e->c.first_writes; }
-static uint64_t remaps(const struct vm_entry *e) { return e->c.remaps; }
 static uint64_t live_sps(const struct vm_entry *e) { return e->live_sps; }
 static uint64_t pending(const struct vm_entry *e) { return e->pending; }
-static uint64_t untracked(const struct vm_entry *e) { return e->c.lifetimes_untracked; }
 
 /*
  * KVM's own statistics, named as KVM names them: a family each, counters
@@ -188,76 +166,16 @@ static void kvm_stats_prom(FILE *f, const struct vm_table *t)
 
 static void render(FILE *f, const struct report_ctx *r, const struct vm_table *t, double wall_now)
 {
-	char lvl[8];
-
-	family(f, "shadowtrace_translation_writes_total", "counter",
-	       "Writes to KVM's shadowed-translation cache, by origin.");
-	for (unsigned int i = 0; i < t->n; i++)
-		for (int o = 0; o < ST_ORIGINS; o++) {
-			vm_series(f, "shadowtrace_translation_writes_total", &t->vms[i]);
-			label(f, "origin", st_origin_names[o]);
-			value(f, st_writes_of_origin(&t->vms[i].c, o));
-		}
-
-	family(f, "shadowtrace_translation_writes_by_page_total", "counter",
-	       "Writes to the cache by origin, shadow page kind and level.");
-	for (unsigned int i = 0; i < t->n; i++)
-		for (int o = 0; o < ST_ORIGINS; o++)
-			for (int k = 0; k < ST_KINDS; k++)
-				for (int l = 0; l < ST_LEVELS; l++) {
-					if (!t->vms[i].c.writes[o][k][l])
-						continue;
-					vm_series(f, "shadowtrace_translation_writes_by_page_total", &t->vms[i]);
-					label(f, "origin", st_origin_names[o]);
-					label(f, "kind", st_kind_names[k]);
-					snprintf(lvl, sizeof(lvl), "%d", l + 1);
-					label(f, "level", lvl);
-					value(f, t->vms[i].c.writes[o][k][l]);
-				}
-
-	family(f, "shadowtrace_access_changes_total", "counter",
-	       "Access changes of cached translations, from -> to in KVM's wux letters.");
-	for (unsigned int i = 0; i < t->n; i++)
-		for (int o = 0; o < ST_ORIGINS; o++)
-			for (int a = 0; a < ST_ACC_COMBOS; a++)
-				for (int b = 0; b < ST_ACC_COMBOS; b++) {
-					uint64_t n = t->vms[i].c.access_changes[o][a][b];
-
-					if (!n)
-						continue;
-					vm_series(f, "shadowtrace_access_changes_total", &t->vms[i]);
-					label(f, "origin", st_origin_names[o]);
-					label(f, "from", st_access_letters((uint32_t)a));
-					label(f, "to", st_access_letters((uint32_t)b));
-					value(f, n);
-				}
-
-	per_vm_named(f, t, "shadowtrace_gfn_mismatches_total", "counter",
-		     "Gfn mismatches: sync drops of remapped gptes, direct page invariant violations.",
-		     "kind", st_mismatch_names, ST_MISMATCHES,
-		     offsetof(struct st_vm_counters, gfn_mismatches));
-	per_vm_named(f, t, "shadowtrace_sync_drops_total", "counter",
-		     "SPTEs dropped by sync, by reason read from the gpte.",
-		     "reason", st_sync_drop_names, ST_SYNC_DROPS,
-		     offsetof(struct st_vm_counters, sync_drops));
-	per_vm_named(f, t, "shadowtrace_shadow_pages_total", "counter",
-		     "Shadow page events.", "event", st_sp_event_names, ST_SP_EVENTS,
-		     offsetof(struct st_vm_counters, sp_events));
-	per_vm_named(f, t, "shadowtrace_splits_total", "counter",
-		     "Eager huge page splits of the shadow MMU.", "result", st_split_names,
-		     ST_SPLITS, offsetof(struct st_vm_counters, splits));
-	per_vm_value(f, t, "shadowtrace_first_writes_total", "counter",
-		     "Cache writes into a slot with no known translation.", first_writes);
-	per_vm_value(f, t, "shadowtrace_remaps_total", "counter",
-		     "Cache rewrites with another gfn outside sync.", remaps);
-	per_vm_value(f, t, "shadowtrace_untracked_lifetimes_total", "counter",
-		     "Slot lifetimes whose change count was lost to a full churn table.", untracked);
+	for (int i = 0; i < st_figures_n; i++)
+		if (st_figures[i].kind == ST_FIG_COUNTER)
+			counter(f, &st_figures[i], t);
 	per_vm_value(f, t, "shadowtrace_shadow_pages", "gauge",
 		     "Shadow pages tracked right now.", live_sps);
 	per_vm_value(f, t, "shadowtrace_pending_writes", "gauge",
 		     "Writes not yet resolved (at most one per VM).", pending);
-	for (size_t h = 0; h < sizeof(hists) / sizeof(hists[0]); h++)
-		histogram(f, &hists[h], t);
+	for (int i = 0; i < st_figures_n; i++)
+		if (st_figures[i].kind == ST_FIG_HISTOGRAM)
+			histogram(f, &st_figures[i], t);
 	if (!r->recording)
 		kvm_stats_prom(f, t);
 

@@ -4,18 +4,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "figures/figures.h"
 #include "figures/figures_json.h"
 #include "figures/hist.h"
 #include "figures/names.h"
 #include "output/report.h"
-
-static void named_row(FILE *f, const char *title, const char *const *names, const __u64 *v, int n)
-{
-	fprintf(f, "  %-20s", title);
-	for (int i = 0; i < n; i++)
-		fprintf(f, " %s %" PRIu64, names[i], (uint64_t)v[i]);
-	fputc('\n', f);
-}
 
 /* KVM's own statistics, as last read, wrapped within 79 columns (live only). */
 static void kvm_stats_text(FILE *f, const struct vm_entry *e)
@@ -47,51 +40,64 @@ static void kvm_stats_text(FILE *f, const struct vm_entry *e)
 	fputc('\n', f);
 }
 
-void report_text_vm(FILE *f, const struct vm_entry *e)
+/* A row of a matrix figure: "fault indirect L1", "fault -ux -> wux". */
+static void row_labels(FILE *f, const struct st_figure *fig, int cell)
 {
-	const struct st_vm_counters *c = &e->c;
+	for (int d = 0; d < fig->shown; d++) {
+		const struct st_dim *dim = fig->dims[d];
+
+		fprintf(f, "%s%s%s", !d ? "" : strcmp(dim->sep, ".") ? " -> " : " ", dim->prefix,
+			dim->values[st_fig_shown_coord(fig, cell, d)]);
+	}
+}
+
+/* One counter figure: a value, a line of named values, or a line per row. */
+static void counter_text(FILE *f, const struct st_figure *fig, const struct st_vm_counters *c)
+{
 	bool any = false;
 
+	fprintf(f, "  %-20s", fig->title);
+	if (!fig->shown) {
+		fprintf(f, " %" PRIu64 "\n", st_fig_cell(fig, c, 0));
+		return;
+	}
+	for (int cell = 0; cell < st_fig_shown_cells(fig); cell++) {
+		uint64_t n = st_fig_shown(fig, c, cell);
+
+		if (fig->shown == 1) {
+			fprintf(f, " %s %" PRIu64, fig->dims[0]->values[cell], n);
+			continue;
+		}
+		if (!n && fig->sparse)
+			continue;
+		fprintf(f, "%s", any ? "\n  " : " ");
+		if (any)
+			fprintf(f, "%-20s ", "");
+		row_labels(f, fig, cell);
+		fprintf(f, "  %" PRIu64, n);
+		any = true;
+	}
+	fprintf(f, "%s\n", fig->shown > 1 && !any ? " none" : "");
+}
+
+void report_text_vm(FILE *f, const struct vm_entry *e)
+{
 	fprintf(f, "VM %s (pid %u)%s%s\n", e->name, e->pid, e->alive ? "" : " [exited]",
 		e->pending ? " [1 write pending]" : "");
-	fprintf(f, "  %-20s", "translation writes");
-	for (int o = 0; o < ST_ORIGINS; o++)
-		fprintf(f, " %s %" PRIu64, st_origin_names[o], st_writes_of_origin(c, o));
-	fprintf(f, "   (first %" PRIu64 ", remaps %" PRIu64 ")\n", (uint64_t)c->first_writes, (uint64_t)c->remaps);
-	fprintf(f, "  %-20s", "  by page");
-	for (int k = 0; k < ST_KINDS; k++)
-		for (int l = 0; l < ST_LEVELS; l++) {
-			uint64_t n = 0;
-
-			for (int o = 0; o < ST_ORIGINS; o++)
-				n += c->writes[o][k][l];
-			if (n)
-				fprintf(f, " %s-L%d %" PRIu64, st_kind_names[k], l + 1, n);
-		}
-	fputc('\n', f);
-	for (int o = 0; o < ST_ORIGINS; o++)
-		for (int a = 0; a < ST_ACC_COMBOS; a++)
-			for (int b = 0; b < ST_ACC_COMBOS; b++) {
-				if (!c->access_changes[o][a][b])
-					continue;
-				fprintf(f, "  %-20s %-8s %s -> %s  %" PRIu64 "\n",
-					any ? "" : "access changes", st_origin_names[o],
-					st_access_letters((uint32_t)a), st_access_letters((uint32_t)b),
-					(uint64_t)c->access_changes[o][a][b]);
-				any = true;
-			}
-	if (!any)
-		fprintf(f, "  %-20s none\n", "access changes");
-	named_row(f, "gfn mismatches", st_mismatch_names, c->gfn_mismatches, ST_MISMATCHES);
-	named_row(f, "sync drops", st_sync_drop_names, c->sync_drops, ST_SYNC_DROPS);
-	named_row(f, "shadow pages", st_sp_event_names, c->sp_events, ST_SP_EVENTS);
-	fprintf(f, "  %-20s adopted %" PRIu64 " live %" PRIu64 "   splits ok %" PRIu64
-		" failed %" PRIu64 "\n", "", e->adopted_sps, e->live_sps,
-		(uint64_t)c->splits[ST_SPLIT_OK], (uint64_t)c->splits[ST_SPLIT_FAILED]);
+	for (int i = 0; i < st_figures_n; i++)
+		if (st_figures[i].kind == ST_FIG_COUNTER)
+			counter_text(f, &st_figures[i], &e->c);
+	fprintf(f, "  %-20s adopted %" PRIu64 " live %" PRIu64 "\n", "shadow pages now",
+		e->adopted_sps, e->live_sps);
 	kvm_stats_text(f, e);
-	for (int h = 0; h < ST_HISTS; h++) {
-		fprintf(f, "  %s (%" PRIu64 " samples)\n", st_hist_names[h], st_hist_total(&c->hist[h]));
-		st_hist_print(f, &c->hist[h], st_hist_units[h], st_hist_last(h));
+	for (int i = 0; i < st_figures_n; i++) {
+		const struct st_figure *h = &st_figures[i];
+		const struct st_hist *d = st_fig_hist(h, &e->c);
+
+		if (h->kind != ST_FIG_HISTOGRAM)
+			continue;
+		fprintf(f, "  %s (%" PRIu64 " samples)\n", h->name, st_hist_total(d));
+		st_hist_print(f, d, h->unit, st_hist_last(h->hist));
 	}
 }
 
