@@ -53,7 +53,7 @@ live_diff_fault_churn_vs_sync_flip() {
 	jq -e '[.scopes[].scope] == ["all VMs", "VM g / h1 (by position)", "VM h2 (only in B)"]' \
 		"$TMP/p.json" >/dev/null || { jq -c '[.scopes[].scope]' "$TMP/p.json"; return 1; }
 	jq -e '[.scopes[1].changes[] | select(.counts)] | length == 0' "$TMP/p.json" >/dev/null
-	jq -e '.scopes[2].changes[] | select(.figure == "translation_writes.fault.indirect.L1") | .a == 0 and .b == 129' \
+	jq -e '.scopes[2].changes[] | select(.figure == "translation_writes_by_page.fault.indirect.L1") | .a == 0 and .b == 129' \
 		"$TMP/p.json" >/dev/null
 	# a threshold hides small relative changes: only new/gone and big ones gate
 	"$ST_BIN" diff "$TMP/a.strec" "$TMP/b.strec" --threshold 50 --json >"$TMP/t.json" || true

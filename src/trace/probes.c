@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "trace/kernel_view.h"
 #include "trace/probes.h"
 
 struct candidate {
@@ -121,155 +122,6 @@ int probe_request_parse(const char *s)
 	return -1;
 }
 
-const char *probe_request_name(enum probe_request r)
-{
-	return request_names[r];
-}
-
-/* What the running kernel offers, looked up once. */
-struct kernel_view {
-	const struct btf *vmlinux, *kvm;
-	int kvm_btf_fd;			/* the kvm module's BTF object, or 0 */
-	bool kprobes;
-	struct {
-		const char *func;
-		bool exact;
-		char clone[96];		/* e.g. foo.part.0 */
-	} syms[16];
-	int nsyms;
-};
-
-static void want_symbol(struct kernel_view *k, const char *func)
-{
-	for (int i = 0; i < k->nsyms; i++)
-		if (!strcmp(k->syms[i].func, func))
-			return;
-	if (k->nsyms < (int)(sizeof(k->syms) / sizeof(k->syms[0])))
-		k->syms[k->nsyms++].func = func;
-}
-
-/* One pass over /proc/kallsyms for every function a candidate names. */
-static void read_kallsyms(struct kernel_view *k)
-{
-	char line[512], name[256], type;
-	FILE *f = fopen("/proc/kallsyms", "re");
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %c %255s", &type, name) != 2 || (type != 't' && type != 'T'))
-			continue;
-		for (int i = 0; i < k->nsyms; i++) {
-			size_t n = strlen(k->syms[i].func);
-
-			if (strncmp(name, k->syms[i].func, n))
-				continue;
-			if (!name[n])
-				k->syms[i].exact = true;
-			else if (name[n] == '.' && !k->syms[i].clone[0])
-				snprintf(k->syms[i].clone, sizeof(k->syms[i].clone), "%.95s", name);
-		}
-	}
-	fclose(f);
-}
-
-static const char *clone_of(const struct kernel_view *k, const char *func, bool *exact)
-{
-	for (int i = 0; i < k->nsyms; i++)
-		if (!strcmp(k->syms[i].func, func)) {
-			*exact = k->syms[i].exact;
-			return k->syms[i].clone;
-		}
-	*exact = false;
-	return "";
-}
-
-/* The fd of loaded BTF object @name (a module), or 0. */
-static int module_btf_fd(const char *name)
-{
-	char got[64] = "";	/* the kernel fills it; empty if it does not */
-	__u32 id = 0;
-
-	while (!bpf_btf_get_next_id(id, &id)) {
-		struct bpf_btf_info info = { .name = (__u64)(unsigned long)got,
-					     .name_len = sizeof(got) };
-		__u32 len = sizeof(info);
-		int fd = bpf_btf_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
-		    !strcmp(got, name))
-			return fd;
-		close(fd);
-	}
-	return 0;
-}
-
-/* @func's BTF id, and in @kvm_side whether it is in the module's BTF. */
-static __s32 func_btf_id(const struct kernel_view *k, const char *func, bool *in_module)
-{
-	__s32 id = btf__find_by_name_kind(k->vmlinux, func, BTF_KIND_FUNC);
-
-	*in_module = false;
-	if (id < 0 && k->kvm) {
-		id = btf__find_by_name_kind(k->kvm, func, BTF_KIND_FUNC);
-		*in_module = id >= 0;
-	}
-	return id;
-}
-
-/* Are @func's arguments, as BTF names them, exactly @want ("a,b,c")? */
-static bool params_match(const struct kernel_view *k, const char *func, const char *want,
-			 int *nargs, char *got, size_t gotlen)
-{
-	bool in_module;
-	__s32 id = func_btf_id(k, func, &in_module);
-	const struct btf *btf = in_module ? k->kvm : k->vmlinux;
-	const struct btf_type *t;
-	const struct btf_param *p;
-	size_t off = 0;
-
-	got[0] = 0;
-	if (id < 0)
-		return false;
-	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
-	*nargs = btf_vlen(t);
-	p = btf_params(t);
-	for (int i = 0; i < *nargs && off < gotlen; i++)
-		off += (size_t)snprintf(got + off, gotlen - off, "%s%s", i ? "," : "",
-					btf__name_by_offset(btf, p[i].name_off));
-	return !strcmp(got, want);
-}
-
-/* Load and attach an empty fentry/fexit program (fentry_can_attach()). */
-static int trampoline_test(const struct kernel_view *k, const char *func, bool fexit)
-{
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	bool in_module;
-	__s32 id = func_btf_id(k, func, &in_module);
-	LIBBPF_OPTS(bpf_prog_load_opts, opts,
-		    .expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY,
-		    .attach_btf_id = (__u32)id,
-		    .attach_btf_obj_fd = in_module ? (__u32)k->kvm_btf_fd : 0);
-	int prog, link, err;
-
-	if (in_module && !k->kvm_btf_fd)
-		return -ENOENT;
-	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "st_test", "GPL", insns, 2, &opts);
-	if (prog < 0)
-		return -errno;
-	link = bpf_raw_tracepoint_open(NULL, prog);
-	err = link < 0 ? -errno : 0;
-	if (link >= 0)
-		close(link);
-	close(prog);
-	return err;
-}
-
 /* Can @c run here? If not, why (into @why). */
 static bool usable(const struct kernel_view *k, const struct candidate *c, char *why, size_t n)
 {
@@ -284,7 +136,7 @@ static bool usable(const struct kernel_view *k, const struct candidate *c, char 
 		snprintf(why, n, "this kernel has no kprobes");
 		return false;
 	}
-	clone = clone_of(k, c->func, &exact);
+	clone = kernel_view_symbol(k, c->func, &exact);
 	if (!exact) {
 		if (clone[0])
 			snprintf(why, n, "inlined; only the compiler clone %s, whose arguments are not known intact",
@@ -293,18 +145,18 @@ static bool usable(const struct kernel_view *k, const struct candidate *c, char 
 			snprintf(why, n, "no such symbol (inlined or absent)");
 		return false;
 	}
-	if (!params_match(k, c->func, c->params, &nargs, got, sizeof(got))) {
+	if (!kernel_params_match(k, c->func, c->params, &nargs, got, sizeof(got))) {
 		if (got[0])
-			snprintf(why, n, "arguments (%s) differ from the known (%s)", got, c->params);
+			snprintf(why, n, "arguments (%.80s) differ from the known (%s)", got, c->params);
 		else
 			snprintf(why, n, "no BTF prototype to check its arguments");
 		return false;
 	}
 	if (c->mode == KP)
 		return true;
-	err = trampoline_test(k, c->func, !c->entry);
+	err = kernel_trampoline_test(k, c->func, !c->entry);
 	if (!err && c->entry && c->exit)
-		err = trampoline_test(k, c->func, true);
+		err = kernel_trampoline_test(k, c->func, true);
 	if (!err)
 		return true;
 	if (nargs > 6 && (err == -524 || err == -EINVAL))
@@ -325,6 +177,25 @@ static void set_autoload(struct bpf_object *obj, const char *name, bool on)
 
 	if (prog)
 		bpf_program__set_autoload(prog, on);
+}
+
+/* Every program the table names is in @obj: else the build is broken, say so. */
+static const char *missing_program(struct bpf_object *obj)
+{
+	if (!obj)
+		return NULL;
+	if (!program(obj, "tp_set_spte"))
+		return "tp_set_spte";
+	for (int h = 0; h < PROBE_HOOKS; h++)
+		for_each_candidate(h, i) {
+			const struct candidate *c = &candidates[h][i];
+
+			if (c->entry && !program(obj, c->entry))
+				return c->entry;
+			if (c->exit && !program(obj, c->exit))
+				return c->exit;
+		}
+	return NULL;
 }
 
 static bool allowed(const struct probe_plan *p, const struct candidate *c, char *why, size_t n)
@@ -407,17 +278,24 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 	enum st_attach_mode want = requested_mode(req);
 	bool forced_used = false;
 
+	const char *missing = missing_program(obj);
+
+	if (missing) {
+		snprintf(err, errlen, "the BPF object has no program %s (shadowtrace is built wrong)",
+			 missing);
+		return -1;
+	}
 	memset(p->chosen, 0, sizeof(p->chosen));
 	memset(p->st, 0, sizeof(p->st));
 	p->req = req;
 	k.kprobes = !access("/sys/bus/event_source/devices/kprobe/type", F_OK);
-	k.kvm_btf_fd = kvm_btf ? module_btf_fd("kvm") : 0;
+	k.kvm_btf_fd = kvm_btf ? kernel_module_btf_fd("kvm") : 0;
 	for (int h = 0; h < PROBE_HOOKS; h++)
 		for_each_candidate(h, i)
 			if (candidates[h][i].mode != TP)
-				want_symbol(&k, candidates[h][i].func);
+				kernel_view_want(&k, candidates[h][i].func);
 	if (req != PROBE_TRACEPOINT)
-		read_kallsyms(&k);
+		kernel_view_read_kallsyms(&k);
 	for (int h = 0; h < PROBE_HOOKS; h++) {
 		choose(p, &k, h);
 		if (chosen_of(p, h) && chosen_of(p, h)->mode != TP)

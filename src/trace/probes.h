@@ -55,7 +55,6 @@ struct bpf_link;
 
 /* Parses "auto", "tracepoint", "kprobe", "fentry"; -1 if none of them. */
 int probe_request_parse(const char *s);
-const char *probe_request_name(enum probe_request r);
 
 /*
  * Chooses per hook and prepares @obj (autoload, attach targets; NULL: only
