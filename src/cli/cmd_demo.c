@@ -41,8 +41,8 @@ static void print_vm_json(struct json *j, const struct vm_entry *e,
 			  const struct st_vm_counters *want, int diffs)
 {
 	json_obj_begin(j, NULL);
-	json_u64(j, "pid", e->pid);
-	json_str(j, "name", e->name);
+	json_u64(j, "pid", e->id.pid);
+	json_str(j, "name", e->id.name);
 	json_bool(j, "match", diffs == 0);
 	json_u64(j, "differences", (uint64_t)diffs);
 	json_obj_begin(j, "observed");
@@ -86,11 +86,11 @@ static int run_scenario(struct session *s, const struct st_options *o, enum mg_s
 	}
 	for (unsigned int i = 0; i < o->vms; i++) {
 		struct vm_entry *e = vm_table_find_pid(&s->table, (uint32_t)pids[i], 0);
-		struct vm_entry none = { .pid = (uint32_t)pids[i] };
+		struct vm_entry none = { .id.pid = (uint32_t)pids[i] };
 		int diffs;
 
 		if (!e) {
-			snprintf(none.name, sizeof(none.name), "(not seen)");
+			snprintf(none.id.name, sizeof(none.id.name), "(not seen)");
 			e = &none;
 		}
 		diffs = st_compare(&want, &e->c, NULL);
@@ -100,8 +100,8 @@ static int run_scenario(struct session *s, const struct st_options *o, enum mg_s
 			print_vm_json(j, e, &want, diffs);
 			continue;
 		}
-		printf("scenario %s N=%u, VM %s (pid %u): %s\n", mg_scenario_name(sc), n, e->name,
-		       e->pid, diffs ? "DIFFERS from ground truth" : "matches ground truth");
+		printf("scenario %s N=%u, VM %s (pid %u): %s\n", mg_scenario_name(sc), n, e->id.name,
+		       e->id.pid, diffs ? "DIFFERS from ground truth" : "matches ground truth");
 		if (i == 0 || diffs) {
 			struct side_by_side x = { stdout };
 

@@ -152,9 +152,9 @@ static void pair_vms(struct diff_run *d, const struct replay *a, const struct re
 	}
 	for (unsigned int i = 0; i < a->n; i++)
 		for (unsigned int k = 0; k < b->n; k++)
-			if (!used_b[k] && !strcmp(a->vms[i]->name, b->vms[k]->name)) {
+			if (!used_b[k] && !strcmp(a->vms[i]->id.name, b->vms[k]->id.name)) {
 				used_a[i] = used_b[k] = true;
-				snprintf(label, sizeof(label), "VM %s", a->vms[i]->name);
+				snprintf(label, sizeof(label), "VM %s", a->vms[i]->id.name);
 				compare(d, label, &a->vms[i]->c, &b->vms[k]->c);
 				break;
 			}
@@ -165,17 +165,17 @@ static void pair_vms(struct diff_run *d, const struct replay *a, const struct re
 			j++;
 		if (j < b->n) {
 			used_b[j] = true;
-			snprintf(label, sizeof(label), "VM %s / %s (by position)", a->vms[i]->name,
-				 b->vms[j]->name);
+			snprintf(label, sizeof(label), "VM %s / %s (by position)", a->vms[i]->id.name,
+				 b->vms[j]->id.name);
 			compare(d, label, &a->vms[i]->c, &b->vms[j]->c);
 		} else {
-			snprintf(label, sizeof(label), "VM %s (only in A)", a->vms[i]->name);
+			snprintf(label, sizeof(label), "VM %s (only in A)", a->vms[i]->id.name);
 			compare(d, label, &a->vms[i]->c, &none);
 		}
 	}
 	for (unsigned int k = 0; k < b->n; k++)
 		if (!used_b[k]) {
-			snprintf(label, sizeof(label), "VM %s (only in B)", b->vms[k]->name);
+			snprintf(label, sizeof(label), "VM %s (only in B)", b->vms[k]->id.name);
 			compare(d, label, &none, &b->vms[k]->c);
 		}
 out:

@@ -40,8 +40,8 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 static void vm_series(FILE *f, const char *name, const struct vm_entry *e)
 {
 	fprintf(f, "%s{vm=", name);
-	prom_label_value(f, e->name);
-	fprintf(f, ",pid=\"%u\"", e->pid);
+	prom_label_value(f, e->id.name);
+	fprintf(f, ",pid=\"%u\"", e->id.pid);
 }
 
 static void label(FILE *f, const char *key, const char *value)
@@ -220,7 +220,7 @@ static void render(FILE *f, const struct report_ctx *r, const struct vm_table *t
 static bool superseded(const struct vm_table *t, unsigned int i)
 {
 	for (unsigned int k = i + 1; k < t->n; k++)
-		if (t->vms[k].pid == t->vms[i].pid && !strcmp(t->vms[k].name, t->vms[i].name))
+		if (t->vms[k].id.pid == t->vms[i].id.pid && !strcmp(t->vms[k].id.name, t->vms[i].id.name))
 			return true;
 	return false;
 }

@@ -24,9 +24,9 @@ static void summary_row(FILE *f, const struct vm_entry *e)
 	for (int o = 0; o < ST_ORIGINS; o++)
 		changes += sum(&c->access_changes[o][0][0], ST_ACC_COMBOS * ST_ACC_COMBOS);
 	fputs("<tr><td class=\"l\"><a href=\"#vm-", f);
-	fprintf(f, "%u-%" PRIu64 "\">", e->pid, e->kvm);
-	html_text(f, e->name);
-	fprintf(f, "</a></td><td>%u</td>", e->pid);
+	fprintf(f, "%u-%" PRIu64 "\">", e->id.pid, e->id.kvm);
+	html_text(f, e->id.name);
+	fprintf(f, "</a></td><td>%u</td>", e->id.pid);
 	for (int o = 0; o < ST_ORIGINS; o++)
 		fprintf(f, "<td>%" PRIu64 "</td>", st_writes_of_origin(c, o));
 	fprintf(f, "<td>%" PRIu64 "</td>", changes);
@@ -75,9 +75,9 @@ static void vm_section(FILE *f, const struct vm_entry *e)
 {
 	const struct st_vm_counters *c = &e->c;
 
-	fprintf(f, "<h2 id=\"vm-%u-%" PRIu64 "\">VM ", e->pid, e->kvm);
-	html_text(f, e->name);
-	fprintf(f, " <span class=\"muted\">pid %u%s</span></h2>\n", e->pid, e->alive ? "" : ", exited");
+	fprintf(f, "<h2 id=\"vm-%u-%" PRIu64 "\">VM ", e->id.pid, e->id.kvm);
+	html_text(f, e->id.name);
+	fprintf(f, " <span class=\"muted\">pid %u%s</span></h2>\n", e->id.pid, e->alive ? "" : ", exited");
 	writes_by_page(f, c);
 	fputs("<h3>Access changes (all origins; rows from, columns to; w write, u user, x exec)</h3>\n", f);
 	html_access_heatmap(f, c);

@@ -39,8 +39,8 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 		if (e->exit_reported && !r->final)
 			continue;	/* shown once after it exited */
 		json_obj_begin(&j, NULL);
-		json_u64(&j, "pid", e->pid);
-		json_str(&j, "name", e->name);
+		json_u64(&j, "pid", e->id.pid);
+		json_str(&j, "name", e->id.name);
 		json_bool(&j, "alive", e->alive);
 		json_u64(&j, "pending_writes", e->pending);
 		json_u64(&j, "shadow_pages_adopted", e->adopted_sps);

@@ -82,7 +82,7 @@ static void counter_text(FILE *f, const struct st_figure *fig, const struct st_v
 
 void report_text_vm(FILE *f, const struct vm_entry *e)
 {
-	fprintf(f, "VM %s (pid %u)%s%s\n", e->name, e->pid, e->alive ? "" : " [exited]",
+	fprintf(f, "VM %s (pid %u)%s%s\n", e->id.name, e->id.pid, e->alive ? "" : " [exited]",
 		e->pending ? " [1 write pending]" : "");
 	for (int i = 0; i < st_figures_n; i++)
 		if (st_figures[i].kind == ST_FIG_COUNTER)
@@ -129,7 +129,7 @@ static int by_activity(const void *pa, const void *pb)
 		return na < nb ? 1 : -1;
 	if (ta != tb)
 		return ta < tb ? 1 : -1;
-	return strcmp(a->name, b->name);
+	return strcmp(a->id.name, b->id.name);
 }
 
 /* A line a VM, within 79 columns: its counters in all, and what is new since the last report. */
@@ -151,7 +151,7 @@ void report_text_top(FILE *f, const struct report_ctx *r, const struct vm_table 
 		const struct st_vm_counters *c = &e->c;
 
 		fprintf(f, "%-14.14s %6u%c %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %6" PRIu64
-			" %8" PRIu64 " %4" PRIu64 "\n", e->name, e->pid, e->alive ? ' ' : '*', writes_new(e),
+			" %8" PRIu64 " %4" PRIu64 "\n", e->id.name, e->id.pid, e->alive ? ' ' : '*', writes_new(e),
 			st_writes_of_origin(c, ST_ORIGIN_FAULT), st_writes_of_origin(c, ST_ORIGIN_PREFETCH),
 			st_writes_of_origin(c, ST_ORIGIN_SYNC), st_writes_of_origin(c, ST_ORIGIN_SPLIT),
 			access_changes(c), (uint64_t)(c->gfn_mismatches[ST_MISMATCH_SYNC] + c->gfn_mismatches[ST_MISMATCH_DIRECT]));

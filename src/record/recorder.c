@@ -15,7 +15,7 @@ static int vm_record(struct recorder *r, const struct st_event_vm *e)
 {
 	uint8_t rec[ST_REC_VM_HDR + VM_NAME_MAX];
 	char comm[ST_COMM_MAX], name[VM_NAME_MAX];
-	struct recorder_vm *more;
+	struct vm_id *more;
 	size_t n;
 
 	memcpy(comm, e->comm, sizeof(comm));
@@ -29,7 +29,7 @@ static int vm_record(struct recorder *r, const struct st_event_vm *e)
 		if (!more)
 			return -ENOMEM;
 		r->vms = more;
-		r->vms[r->nvms] = (struct recorder_vm){ .slot = e->vm, .kvm = e->kvm, .pid = e->pid };
+		r->vms[r->nvms] = (struct vm_id){ .slot = e->vm, .kvm = e->kvm, .pid = e->pid };
 		memcpy(r->vms[r->nvms++].name, name, n + 1);
 	}
 	rec[0] = ST_EV_VM;
@@ -137,7 +137,7 @@ static int trailer_vms(const struct recorder *r, const struct session *s, struct
 		for (unsigned int j = 0; j < s->table.n; j++) {
 			const struct vm_entry *e = &s->table.vms[j];
 
-			if (!taken[j] && e->slot == r->vms[i].slot && e->kvm == r->vms[i].kvm) {
+			if (!taken[j] && vm_id_same(&e->id, &r->vms[i])) {
 				t->vms[i].alive = e->alive;
 				t->vms[i].pending = e->pending;
 				taken[j] = true;

@@ -12,17 +12,10 @@
 #include "output/report.h"
 #include "trace/session.h"
 
-struct recorder_vm {
-	uint32_t slot;
-	uint64_t kvm;
-	uint32_t pid;
-	char name[64];
-};
-
 struct recorder {
 	struct rec_writer w;
 	struct ring_buffer *rb;
-	struct recorder_vm *vms;	/* VM records written, in order */
+	struct vm_id *vms;	/* VM records written, in order */
 	uint32_t nvms;
 	uint64_t events;
 	double last_flush;

@@ -131,13 +131,13 @@ static int vm_record(struct replay *rp, const uint8_t *p, size_t len)
 	if (!vm)
 		return -1;
 	vm->ordinal = rp->next_ordinal++;
-	vm->slot = slot;
+	vm->id.slot = slot;
 	vm->bound = true;
-	vm->info.pid = rec_get32(p + 8);
-	vm->info.kvm = rec_get64(p + 12);
+	vm->id.pid = rec_get32(p + 8);
+	vm->id.kvm = rec_get64(p + 12);
 	vm->info.state = ST_VM_LIVE;
-	memcpy(vm->name, p + ST_REC_VM_HDR, name_len);
-	vm->name[name_len] = 0;
+	memcpy(vm->id.name, p + ST_REC_VM_HDR, name_len);
+	vm->id.name[name_len] = 0;
 	rp->vms[rp->n] = vm;
 	rp->slot_vm[slot] = (int32_t)rp->n++;
 	return 0;
@@ -354,10 +354,7 @@ int replay_table(const struct replay *rp, struct vm_table *t, struct report_ctx 
 		const struct replay_vm *vm = rp->vms[i];
 		struct vm_entry *e = &t->vms[i];
 
-		e->slot = vm->slot;
-		e->kvm = vm->info.kvm;
-		e->pid = vm->info.pid;
-		snprintf(e->name, sizeof(e->name), "%s", vm->name);
+		e->id = vm->id;
 		if (rp->complete && vm->ordinal < rp->t.nvms) {
 			e->alive = rp->t.vms[vm->ordinal].alive;
 			e->pending = rp->t.vms[vm->ordinal].pending;

@@ -17,11 +17,10 @@
 
 struct replay_vm {
 	uint32_t ordinal;		/* its place among the file's VM records */
-	uint32_t slot;
+	struct vm_id id;
 	bool bound;			/* its slot still means this VM */
-	struct st_vm_info info;		/* pid, live and adopted pages */
+	struct st_vm_info info;		/* what the accounting keeps: live and adopted pages */
 	struct st_vm_counters c;
-	char name[VM_NAME_MAX];
 };
 
 struct replay {

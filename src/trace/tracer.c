@@ -328,9 +328,9 @@ int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *
 		memset(vm, 0, sizeof(*vm));
 		if (bpf_map_lookup_elem(cnt_fd, &slot, &vm->c))
 			continue;
-		vm->slot = slot;
-		vm->kvm = info.kvm;
-		vm->pid = info.pid;
+		vm->id.slot = slot;
+		vm->id.kvm = info.kvm;
+		vm->id.pid = info.pid;
 		vm->live = info.state == ST_VM_LIVE;
 		vm->pending = info.pending.type != ST_PENDING_NONE;
 		vm->adopted_sps = info.adopted_sps;
@@ -339,7 +339,7 @@ int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *
 		info.kvm_dir[ST_KVM_DIR_MAX - 1] = 0;
 		memcpy(vm->kvm_dir, info.kvm_dir, sizeof(vm->kvm_dir));
 		st_vm_name_live(info.cmdline, info.cmdline_len < ST_CMDLINE_MAX ? info.cmdline_len :
-				ST_CMDLINE_MAX, info.comm, info.pid, vm->name, sizeof(vm->name));
+				ST_CMDLINE_MAX, info.comm, info.pid, vm->id.name, sizeof(vm->id.name));
 		fn(vm, arg);
 	}
 	free(vm);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "exit_status.h"
 #include "trace/probes.h"
+#include "trace/vm_id.h"
 #include "shadowtrace.h"
 
 struct tracer_limits {
@@ -23,13 +24,10 @@ struct tracer_limits {
 
 /* One VM slot as BPF sees it right now. */
 struct tracer_vm {
-	uint32_t slot;
-	uint64_t kvm;
-	uint32_t pid;
+	struct vm_id id;
 	bool live;		/* BPF still attributes events to it */
 	bool pending;		/* one write not yet resolved */
 	uint64_t adopted_sps, live_sps;
-	char name[64];		/* from the VMM's command line, else its comm */
 	char kvm_dir[ST_KVM_DIR_MAX];	/* KVM's debugfs directory of the VM */
 	struct st_vm_counters c;
 };

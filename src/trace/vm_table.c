@@ -57,7 +57,7 @@ static void refresh_one(const struct tracer_vm *v, void *arg)
 	struct vm_entry *e = NULL;
 
 	for (unsigned int i = 0; i < t->n; i++)
-		if (!t->vms[i].released && t->vms[i].slot == v->slot && t->vms[i].kvm == v->kvm) {
+		if (!t->vms[i].released && vm_id_same(&t->vms[i].id, &v->id)) {
 			e = &t->vms[i];
 			break;
 		}
@@ -68,10 +68,7 @@ static void refresh_one(const struct tracer_vm *v, void *arg)
 			return;		/* every entry live: cannot happen with max-vms <= 1024 */
 		e = &t->vms[t->n++];
 		memset(e, 0, sizeof(*e));
-		e->slot = v->slot;
-		e->kvm = v->kvm;
-		e->pid = v->pid;
-		snprintf(e->name, sizeof(e->name), "%s", v->name);
+		e->id = v->id;
 		memcpy(e->kvm_dir, v->kvm_dir, sizeof(e->kvm_dir));
 	}
 	e->c = v->c;
@@ -83,7 +80,7 @@ static void refresh_one(const struct tracer_vm *v, void *arg)
 	 * in between had its teardown zaps after them. Only counters read in a
 	 * later refresh are final.
 	 */
-	e->alive = v->live && st_process_alive(v->pid);
+	e->alive = v->live && st_process_alive(v->id.pid);
 	e->final = !e->alive && e->gone_seen;
 	e->gone_seen = !e->alive;
 }
@@ -100,7 +97,7 @@ void vm_table_release_exited(struct vm_table *t, struct tracer *tr, double now)
 
 		if (e->alive || e->released || !e->final)
 			continue;
-		tracer_release_vm(tr, e->slot, e->kvm);
+		tracer_release_vm(tr, e->id.slot, e->id.kvm);
 		e->released = true;
 		e->exited_at = now;
 	}
@@ -144,7 +141,7 @@ void vm_table_read_kvm_stats(struct vm_table *t, double now, double period_s)
 struct vm_entry *vm_table_find_pid(struct vm_table *t, uint32_t pid, unsigned int nth)
 {
 	for (unsigned int i = 0; i < t->n; i++)
-		if (t->vms[i].pid == pid && nth-- == 0)
+		if (t->vms[i].id.pid == pid && nth-- == 0)
 			return &t->vms[i];
 	return NULL;
 }

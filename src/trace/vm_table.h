@@ -11,15 +11,12 @@
 #include <stdint.h>
 #include "trace/kvm_stats.h"
 #include "trace/tracer.h"
+#include "trace/vm_id.h"
 
-#define VM_NAME_MAX	64
 #define VM_TABLE_MAX	1024	/* live + exited VMs kept for the final report */
 
 struct vm_entry {
-	uint32_t slot;
-	uint64_t kvm;
-	uint32_t pid;
-	char name[VM_NAME_MAX];
+	struct vm_id id;
 	bool alive;		/* its process still runs */
 	bool gone_seen;		/* the last refresh found its process gone */
 	bool final;		/* counters read after that: its teardown is in them */
