@@ -7,13 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/capability.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "trace/kernel_btf.h"
 #include "trace/probes.h"
 #include "trace/tracer.h"
 #include "trace/verifier_log.h"
@@ -29,12 +27,6 @@ struct tracer {
 	struct bpf_link *links[MAX_PROBE_LINKS];	/* function probes */
 	int nlinks;
 	int ncpus;
-};
-
-/* The kernel's BTF: vmlinux, and the kvm module's when KVM is one. */
-struct kernel_btf {
-	struct btf *vmlinux, *kvm;
-	bool cache_has_access;
 };
 
 static char libbpf_last[512];
@@ -76,75 +68,6 @@ static int refuse(int *status, int code, const char *fmt, ...)
 	fputc('\n', stderr);
 	*status = code;
 	return -1;
-}
-
-static bool has_bpf_caps(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-
-	if (geteuid() == 0)
-		return true;
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#define CAP_PERFMON 38
-#endif
-	return (data[CAP_BPF / 32].effective & (1u << (CAP_BPF % 32))) &&
-	       (data[CAP_PERFMON / 32].effective & (1u << (CAP_PERFMON % 32)));
-}
-
-static bool struct_has_member(const struct btf *btf, const char *type, const char *member)
-{
-	__s32 id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
-	const struct btf_type *t;
-	const struct btf_member *m;
-
-	if (id < 0)
-		return false;
-	t = btf__type_by_id(btf, id);
-	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
-			return true;
-	return false;
-}
-
-/*
- * KVM's shadow MMU types, in vmlinux BTF (built-in) or kvm module BTF.
- * SHADOWTRACE_CHECK_BTF=FILE checks FILE's BTF instead (tests only).
- */
-static int check_kernel(struct kernel_btf *k, int *status)
-{
-	const char *test_btf = getenv("SHADOWTRACE_CHECK_BTF");
-	const struct btf *where;
-
-	if (!test_btf && access("/sys/kernel/btf/vmlinux", R_OK))
-		return refuse(status, ST_EXIT_ENV,
-			      "kernel has no BTF (/sys/kernel/btf/vmlinux); CONFIG_DEBUG_INFO_BTF=y is needed");
-	k->vmlinux = test_btf ? btf__parse(test_btf, NULL) : btf__load_vmlinux_btf();
-	if (!k->vmlinux)
-		return refuse(status, ST_EXIT_ENV, "cannot read kernel BTF: %s", strerror(errno));
-	where = k->vmlinux;
-	if (btf__find_by_name_kind(k->vmlinux, "kvm_mmu_page", BTF_KIND_STRUCT) < 0 && !test_btf) {
-		k->kvm = btf__load_module_btf("kvm", k->vmlinux);
-		where = k->kvm;
-	}
-	if (!where || btf__find_by_name_kind(where, "kvm_mmu_page", BTF_KIND_STRUCT) < 0)
-		return refuse(status, ST_EXIT_ENV,
-			      "KVM is not loaded (no struct kvm_mmu_page in kernel BTF); modprobe kvm_intel or kvm_amd");
-	k->cache_has_access = struct_has_member(where, "kvm_mmu_page", "shadowed_translation");
-	if (!k->cache_has_access && !struct_has_member(where, "kvm_mmu_page", "gfns"))
-		return refuse(status, ST_EXIT_ENV,
-			      "this kernel's KVM has neither shadowed_translation nor gfns in struct kvm_mmu_page");
-	return 0;
-}
-
-static void kernel_btf_free(struct kernel_btf *k)
-{
-	btf__free(k->kvm);
-	btf__free(k->vmlinux);
 }
 
 static void size_maps(struct shadowtrace_bpf *skel, const struct tracer_limits *lim)
@@ -203,14 +126,18 @@ static struct tracer *tracer_open(const struct tracer_limits *lim, struct kernel
 {
 	char err[256];
 	struct tracer *t;
+	const char *why;
 
 	libbpf_set_print(libbpf_print);
-	if (!has_bpf_caps()) {
+	if (!st_has_bpf_caps()) {
 		refuse(status, ST_EXIT_ENV, "needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs");
 		return NULL;
 	}
-	if (check_kernel(k, status))
+	why = kernel_btf_open(k);
+	if (why) {
+		refuse(status, ST_EXIT_ENV, "%s", why);
 		return NULL;
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		refuse(status, ST_EXIT_RUNTIME, "out of memory");
@@ -386,15 +313,6 @@ void tracer_drops(struct tracer *t, struct st_drops *sum)
 const struct tracer_limits *tracer_limits(const struct tracer *t)
 {
 	return &t->lim;
-}
-
-int st_drop_privileges(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct none[2] = {};
-
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	return (int)syscall(SYS_capset, &hdr, none);
 }
 
 void tracer_detach(struct tracer *t)
