@@ -84,6 +84,76 @@ cli_microguest_usage() {
 	expect_one_line_error 2 "usage" "$MG_BIN"
 }
 
+# exactly one line on stderr, status $1, matching $2 (a fixed string)
+expect_exactly_one_line() {
+	local want=$1 text=$2 err rc
+	shift 2
+	err=$("$@" 2>&1 >/dev/null) && rc=0 || rc=$?
+	[[ $rc == "$want" ]] || { echo "'$*' exited $rc, want $want: $err"; return 1; }
+	[[ $(printf '%s\n' "$err" | grep -c .) == 1 ]] || { echo "not one line: $err"; return 1; }
+	grep -qF -- "$text" <<<"$err" || { echo "message '$err' lacks '$text'"; return 1; }
+}
+
+# The tracer is no VMM: "guest" (once a hidden micro-guest subcommand) is no
+# subcommand, and neither the tracer nor its static build links the
+# micro-guest's VM code or even names /dev/kvm: its demo runs the
+# micro-guest program, which alone opens /dev/kvm.
+cli_no_guest_subcommand() {
+	expect_exactly_one_line 2 "unexpected argument 'guest'" "$ST_BIN" guest fault-churn 10
+	expect_one_line_error 2 "unexpected argument 'guest'|unrecognized option '--expect'" "$ST_BIN" guest --expect fault-churn 10
+}
+
+cli_tracer_has_no_vmm() {
+	local bin bins=("$ST_BIN" "$RELEASE_BIN") vmm='^[0-9a-f]* [TtDdBbRr] (mg_run|mg_main|mg_kvm_check|mg_vm_[a-z_]*|mg_stats_path|mg_hold_ms|mg_pause_after)$'
+	[[ -x .output/shadowtrace.static ]] && bins+=(.output/shadowtrace.static)
+	# the check itself: the micro-guest has what the tracer must not
+	nm "$MG_BIN" | grep -qE "$vmm" || { echo "no VMM symbols found in $MG_BIN: the check is stale"; return 1; }
+	grep -q /dev/kvm "$MG_BIN" || { echo "$MG_BIN never names /dev/kvm: the check is stale"; return 1; }
+	for bin in "${bins[@]}"; do
+		[[ -z $(nm "$bin" | grep -E "$vmm") ]] || { echo "$bin links the VMM: $(nm "$bin" | grep -E "$vmm" | head -3)"; return 1; }
+		! grep -q /dev/kvm "$bin" || { echo "$bin names /dev/kvm"; return 1; }
+		! grep -q KVM_CREATE_VM "$bin" || { echo "$bin names KVM_CREATE_VM"; return 1; }
+	done
+}
+
+# The demo finds the micro-guest: $SHADOWTRACE_MICROGUEST, else beside the
+# executable, in tools/microguest/ there (the build tree), in
+# ../lib/shadowtrace/ (make install). A fake one that refuses KVM (exit 3)
+# shows which was run, before anything needs root; none found, or an
+# unusable $SHADOWTRACE_MICROGUEST: exit 3, one line.
+cli_demo_finds_microguest() {
+	local d=$TMP/find where
+	mkdir -p "$d/sbin" "$d/lib/shadowtrace" "$d/tree/tools/microguest" "$d/beside" "$d/x/none"
+	printf '#!/bin/sh\n[ "$1" = --check-kvm ] || exit 5\necho "microguest: fake micro-guest $0 has no KVM" >&2\nexit 3\n' >"$d/fake"
+	chmod +x "$d/fake"
+	for where in sbin/shadowtrace tree/shadowtrace beside/shadowtrace x/none/shadowtrace; do
+		cp "$ST_BIN" "$d/$where"
+	done
+	cp "$d/fake" "$d/lib/shadowtrace/microguest"
+	cp "$d/fake" "$d/tree/tools/microguest/microguest"
+	cp "$d/fake" "$d/beside/microguest"
+	local tail="has no KVM; 'make demo' runs the demo inside the test VM instead"
+	expect_exactly_one_line 3 "shadowtrace: demo: fake micro-guest $d/sbin/../lib/shadowtrace/microguest $tail" \
+		env -u SHADOWTRACE_MICROGUEST "$d/sbin/shadowtrace" demo
+	expect_exactly_one_line 3 "fake micro-guest $d/tree/tools/microguest/microguest $tail" \
+		env -u SHADOWTRACE_MICROGUEST "$d/tree/shadowtrace" demo
+	expect_exactly_one_line 3 "fake micro-guest $d/beside/microguest $tail" \
+		env -u SHADOWTRACE_MICROGUEST "$d/beside/shadowtrace" demo
+	# the environment overrides all
+	expect_exactly_one_line 3 "fake micro-guest $d/fake $tail" \
+		env SHADOWTRACE_MICROGUEST="$d/fake" "$d/beside/shadowtrace" demo
+	expect_exactly_one_line 3 "shadowtrace: demo: SHADOWTRACE_MICROGUEST=/nonexistent is not an executable file" \
+		env SHADOWTRACE_MICROGUEST=/nonexistent "$ST_BIN" demo
+	expect_exactly_one_line 3 "shadowtrace: demo: no micro-guest: none of microguest" \
+		env -u SHADOWTRACE_MICROGUEST "$d/x/none/shadowtrace" demo
+	# a micro-guest that does not work is named, in one line
+	printf '#!/bin/sh\nexit 9\n' >"$d/broken" && chmod +x "$d/broken"
+	expect_exactly_one_line 3 "the micro-guest $d/broken does not work" \
+		env SHADOWTRACE_MICROGUEST="$d/broken" "$ST_BIN" demo
+	# --check-kvm takes no scenario
+	expect_one_line_error 2 "usage" "$MG_BIN" --check-kvm fault-churn 10
+}
+
 # Refusals of the environment: exit 3 with one line (run as an unprivileged user).
 kernel_refuse_unprivileged() {
 	needs_root

@@ -43,6 +43,13 @@ cli_make_install() {
 		[[ -s $TMP/root/usr/$f ]] || { echo "missing /usr/$f"; return 1; }
 	done
 	grep -q '^ExecStart=/usr/sbin/shadowtrace ' "$TMP/root/usr/lib/systemd/system/shadowtrace.service"
+	# the unit's Documentation= is what was installed: the man page, the README
+	local doc
+	grep -q '^Documentation=man:shadowtrace(8) ' "$TMP/root/usr/lib/systemd/system/shadowtrace.service"
+	doc=$(sed -n 's|^Documentation=.* file://\(/[^ ]*\).*|\1|p' "$TMP/root/usr/lib/systemd/system/shadowtrace.service")
+	[[ -n $doc && -s $TMP/root$doc ]] || { echo "the unit's Documentation file://$doc is not installed"; return 1; }
+	# the demo's micro-guest, where the installed shadowtrace looks for it
+	[[ -x $TMP/root/usr/sbin/../lib/shadowtrace/microguest ]]
 	"$TMP/root/usr/sbin/shadowtrace" --version | grep -q shadowtrace
 }
 

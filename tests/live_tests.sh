@@ -193,6 +193,26 @@ live_demo_multi_vm() {
 	grep -q '^21 of 21 VMs match the ground truth exactly' "$TMP/demo.txt"
 }
 
+# The demo's VMs are the micro-guest program's: shadowtrace itself never
+# opens /dev/kvm, only the micro-guest processes it runs do (its
+# --check-kvm, then one per VM). strace writes one file per process.
+live_demo_only_microguest_opens_kvm() {
+	command -v strace >/dev/null || skip_test "no strace"
+	# (LeakSanitizer cannot work under ptrace: off for this run)
+	ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 timeout $((120 * SLOW)) \
+		strace -f -ff -e trace=openat,execve -o "$TMP/strace" \
+		"$ST_BIN" demo --scenario fault-churn -n 16 --vms 2 >"$TMP/demo.txt"
+	grep -q '^2 of 2 VMs match' "$TMP/demo.txt"
+	local f opened=0
+	for f in "$TMP"/strace.*; do
+		grep -q '"/dev/kvm"' "$f" || continue
+		opened=$((opened + 1))
+		grep -q '^execve("[^"]*/microguest", ' "$f" ||
+			{ echo "$f opened /dev/kvm, not a micro-guest: $(grep -m2 'execve\|/dev/kvm' "$f")"; return 1; }
+	done
+	[[ $opened == 3 ]] || { echo "$opened processes opened /dev/kvm, want 3"; return 1; }
+}
+
 # --attach tracepoint is the same as auto here, exactly.
 live_attach_tracepoint_explicit() {
 	timeout $((60 * SLOW)) "$ST_BIN" --attach tracepoint --json -c "$MG_BIN -name guest=t remap 64" >"$TMP/trace.json"

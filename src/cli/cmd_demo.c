@@ -1,21 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shadowtrace demo: run the built-in micro-guest scenarios under tracing
- * and print what was observed beside the ground truth.
+ * shadowtrace demo: run the micro-guest's scenarios under tracing and print
+ * what was observed beside the ground truth. The VMs are the micro-guest
+ * program's (tools/microguest), run as child processes: shadowtrace itself
+ * never opens /dev/kvm. It links only the micro-guest's scenario names and
+ * ground truth (tools/microguest/scenario.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/kvm.h>
-#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "figures/names.h"
 #include "figures/compare.h"
 #include "figures/figures_json.h"
-#include "microguest.h"
+#include "scenario.h"
 #include "trace/session.h"
 #include "cli/commands.h"
 
@@ -54,16 +58,16 @@ static void print_vm_json(struct json *j, const struct vm_entry *e,
 	json_obj_end(j);
 }
 
-static int run_scenario(struct session *s, const struct st_options *o, enum mg_scenario sc,
-			struct json *j, struct demo_result *res)
+static int run_scenario(struct session *s, const struct st_options *o, const char *microguest,
+			enum mg_scenario sc, struct json *j, struct demo_result *res)
 {
-	const char *const self[] = { "/proc/self/exe", "guest", NULL };
+	const char *const cmd[] = { microguest, NULL };
 	int pids[MG_MAX_VMS];
 	char prefix[64], err[256] = "";
 	struct st_vm_counters want;
 	unsigned int n = o->n;
 	snprintf(prefix, sizeof(prefix), "demo-%s", mg_scenario_name(sc));
-	int r = mg_run_many(self, prefix, sc, n, o->vms, pids, err, sizeof(err));
+	int r = mg_run_many(cmd, prefix, sc, n, o->vms, pids, err, sizeof(err));
 	if (r == MG_EXIT_PRECONDITION) {
 		res->skipped++;
 		if (!o->json)
@@ -118,22 +122,113 @@ static int run_scenario(struct session *s, const struct st_options *o, enum mg_s
 	return 0;
 }
 
-/* The demo's VMs need this host's KVM; without it, make demo runs the demo in the test VM. */
-static int kvm_usable(void)
+static bool executable_file(const char *path)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	int version = fd < 0 ? -1 : ioctl(fd, KVM_GET_API_VERSION, 0);
+	struct stat st;
 
-	if (fd < 0 || version != KVM_API_VERSION) {
-		fprintf(stderr, "shadowtrace: demo: %s /dev/kvm%s%s; 'make demo' runs the demo "
-			"inside the test VM instead\n", fd < 0 ? "cannot open" : "no KVM behind",
-			fd < 0 ? ": " : "", fd < 0 ? strerror(errno) : "");
-		if (fd >= 0)
-			close(fd);
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
+/*
+ * The micro-guest program into @out: $SHADOWTRACE_MICROGUEST if set, else
+ * the first of microguest beside this executable, tools/microguest/microguest
+ * there (the build tree) and ../lib/shadowtrace/microguest (make install).
+ * Returns 0, or ST_EXIT_ENV after one line on stderr.
+ */
+static int find_microguest(char *out, size_t len)
+{
+	static const char *const rel[] = {
+		"microguest", "tools/microguest/microguest", "../lib/shadowtrace/microguest",
+	};
+	const char *env = getenv("SHADOWTRACE_MICROGUEST");
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		if (executable_file(env)) {
+			snprintf(out, len, "%s", env);
+			return 0;
+		}
+		fprintf(stderr, "shadowtrace: demo: SHADOWTRACE_MICROGUEST=%s is not an executable "
+			"file: %s\n", env, access(env, F_OK) ? strerror(errno) : "wrong type or mode");
 		return ST_EXIT_ENV;
 	}
-	close(fd);
-	return 0;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "shadowtrace: demo: cannot read /proc/self/exe: %s; "
+			"set SHADOWTRACE_MICROGUEST to the micro-guest\n", strerror(errno));
+		return ST_EXIT_ENV;
+	}
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');	/* the kernel gives an absolute path */
+	if (slash)
+		*slash = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		if ((size_t)snprintf(out, len, "%s/%s", exe, rel[i]) < len && executable_file(out))
+			return 0;
+	}
+	fprintf(stderr, "shadowtrace: demo: no micro-guest: none of microguest, "
+		"tools/microguest/microguest, ../lib/shadowtrace/microguest in %s; "
+		"set SHADOWTRACE_MICROGUEST\n", exe);
+	return ST_EXIT_ENV;
+}
+
+/*
+ * The demo's VMs need this host's KVM; without it, make demo runs the demo
+ * in the test VM. The micro-guest tells (--check-kvm): it, not shadowtrace,
+ * opens /dev/kvm.
+ */
+static int kvm_usable(const char *microguest)
+{
+	int fds[2], status = 0;
+	char why[256] = "";
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe(fds)) {
+		fprintf(stderr, "shadowtrace: demo: pipe: %s\n", strerror(errno));
+		return ST_EXIT_RUNTIME;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "shadowtrace: demo: fork: %s\n", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return ST_EXIT_RUNTIME;
+	}
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execl(microguest, microguest, "--check-kvm", (char *)NULL);
+		fprintf(stderr, "cannot run %s: %s\n", microguest, strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	while (got < sizeof(why) - 1 &&
+	       ((r = read(fds[0], why + got, sizeof(why) - 1 - got)) > 0 || (r < 0 && errno == EINTR)))
+		got += r > 0 ? (size_t)r : 0;
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	why[got] = '\0';
+	why[strcspn(why, "\n")] = '\0';
+	if (WIFEXITED(status) && WEXITSTATUS(status) == MG_EXIT_OK)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == MG_EXIT_NO_KVM) {
+		const char *reason = why;
+
+		if (!strncmp(reason, "microguest: ", 12))
+			reason += 12;
+		fprintf(stderr, "shadowtrace: demo: %s; 'make demo' runs the demo "
+			"inside the test VM instead\n", *reason ? reason : "the micro-guest found no usable KVM");
+		return ST_EXIT_ENV;
+	}
+	fprintf(stderr, "shadowtrace: demo: the micro-guest %s does not work (%s)\n", microguest,
+		*why ? why : WIFEXITED(status) ? "--check-kvm failed" : "killed by a signal");
+	return ST_EXIT_ENV;
 }
 
 int st_demo(const struct st_options *o)
@@ -141,8 +236,11 @@ int st_demo(const struct st_options *o)
 	struct demo_result res = {};
 	struct session s;
 	struct json j;
-	int r = kvm_usable();
+	char microguest[PATH_MAX];
+	int r = find_microguest(microguest, sizeof(microguest));
 
+	if (!r)
+		r = kvm_usable(microguest);
 	if (r)
 		return r;
 	r = session_start(&s, o);
@@ -163,7 +261,7 @@ int st_demo(const struct st_options *o)
 	}
 	for (int sc = 0; sc < MG_SCENARIOS && !r && !st_stop_signal; sc++)
 		if (o->scenario < 0 || o->scenario == sc)
-			r = run_scenario(&s, o, (enum mg_scenario)sc, o->json ? &j : NULL, &res);
+			r = run_scenario(&s, o, microguest, (enum mg_scenario)sc, o->json ? &j : NULL, &res);
 	session_refresh(&s);
 	uint64_t dropped = 0;
 	for (int d = 0; d < ST_DROPS; d++)

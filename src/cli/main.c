@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* shadowtrace: see README.md and "shadowtrace --help". */
 #include <stdio.h>
-#include <string.h>
 #include <sys/utsname.h>
 
-#include "microguest.h"
 #include "cli/options.h"
 #include "figures/figures.h"
 #include "cli/commands.h"
@@ -14,12 +12,6 @@ int main(int argc, char **argv)
 	struct st_options o;
 	int r;
 
-	/* the micro-guest as a subcommand: the demo runs its VMs through it */
-	if (argc > 1 && !strcmp(argv[1], "guest")) {
-		const char *const self[] = { "/proc/self/exe", "guest", NULL };
-
-		return mg_main(argc - 1, argv + 1, self);
-	}
 	r = st_parse_options(argc, argv, &o);
 	if (r)
 		return r;

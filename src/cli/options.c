@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "microguest.h"
+#include "scenario.h"
 #include "cli/options.h"
 
 const char *argp_program_version = "shadowtrace " ST_VERSION;

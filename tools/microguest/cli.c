@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * microguest [-name guest=NAME] [--vms K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--expect] SCENARIO N
+ * microguest --check-kvm
  *
  * Runs a scripted shadow-MMU scenario in a tiny VM (or K VMs, one process
  * each, or K VMs one after another in this one); with --expect it prints
- * the ground truth of one VM as JSON.
- * Also reachable as "shadowtrace guest ...".
+ * the ground truth of one VM as JSON; --check-kvm only says (exit 0 or 3,
+ * and why on stderr) whether /dev/kvm works. shadowtrace's demo runs this
+ * program; it has no VMM of its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,8 @@ static int usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--timing] [--expect] SCENARIO N\n"
-		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n", prog);
+		"       %s --check-kvm\n"
+		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n", prog, prog);
 	return MG_EXIT_USAGE;
 }
 
@@ -27,7 +30,7 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 {
 	const char *name = "microguest";
 	unsigned int vms = 0, serial = 1, n;
-	bool expect = false, timing = false;
+	bool expect = false, timing = false, check_kvm = false;
 	uint64_t guest_ns = 0;
 	enum mg_scenario s;
 	char err[256] = "", *end;
@@ -74,9 +77,19 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 			timing = true;
 		} else if (!strcmp(argv[i], "--expect")) {
 			expect = true;
+		} else if (!strcmp(argv[i], "--check-kvm")) {
+			check_kvm = true;
 		} else {
 			return usage(argv[0]);
 		}
+	}
+	if (check_kvm) {
+		if (argc - i != 0)
+			return usage(argv[0]);
+		r = mg_kvm_check(err, sizeof(err));
+		if (r)
+			fprintf(stderr, "microguest: %s\n", err);
+		return r;
 	}
 	if (argc - i != 2)
 		return usage(argv[0]);

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "microguest.h"
+#include "scenario.h"
 #include "layout.h"
 
 #define RUX (ST_ACC_USER | ST_ACC_EXEC)		/* "-ux" */

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "microguest.h"
+#include "scenario.h"
 
 #define PML4A_GPA	0x1000ULL
 #define PML4B_GPA	0x2000ULL

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Several micro-guest VMs at once, one process each, each with its own name. */
+/*
+ * Several micro-guest VMs at once, one process each, each with its own name:
+ * run by the micro-guest (--vms) and by shadowtrace's demo. It only forks
+ * and execs a micro-guest; the VMs are created there.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "microguest.h"
+#include "scenario.h"
 
-int mg_run_many(const char *const *self_cmd, const char *name_prefix,
+int mg_run_many(const char *const *cmd, const char *name_prefix,
 		enum mg_scenario s, unsigned int n, unsigned int vms,
 		int *pids_out, char *err, size_t errlen)
 {
@@ -31,8 +35,8 @@ int mg_run_many(const char *const *self_cmd, const char *name_prefix,
 		int argc = 0;
 
 		snprintf(name, sizeof(name), "guest=%s-%u", name_prefix, started + 1);
-		for (; self_cmd[argc] && argc < 10; argc++)
-			argv[argc] = self_cmd[argc];
+		for (; cmd[argc] && argc < 10; argc++)
+			argv[argc] = cmd[argc];
 		argv[argc++] = "-name";
 		argv[argc++] = name;
 		argv[argc++] = "--passes";

@@ -3,46 +3,13 @@
  * The micro-guest: a tiny VMM on /dev/kvm that runs scripted guest
  * scenarios producing exact, known shadow-MMU events, and states its own
  * ground truth as the per-VM figures shadowtrace must report.
+ * Only the microguest program links what this header declares beyond
+ * scenario.h: shadowtrace runs that program, it never creates a VM.
  */
 #ifndef MICROGUEST_H
 #define MICROGUEST_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include "shadowtrace.h"
-
-enum mg_scenario {
-	MG_FAULT_CHURN,		/* read N pages, then write them */
-	MG_SYNC_FLIP,		/* fault-churn, guest clears W, CR3 switch: sync */
-	MG_REMAP,		/* read N, guest remaps its PTEs, CR3 switch, read */
-	MG_HUGEPAGE_DIRTYLOG,	/* 2 MiB guest pages, dirty logging, 4 KiB writes */
-	MG_PREFETCH,		/* accessed PTEs: one fault maps 8 pages */
-	MG_REUSE,		/* fault-churn, then memslot delete/re-add and again (--passes) */
-	MG_SYNC_KEEP,		/* fault-churn, guest rewrites its PTEs as they were, CR3 switch */
-	MG_SCENARIOS,
-};
-
-#define MG_MAX_N	16384
-#define MG_MAX_VMS	64
-
-/* Exit statuses of the micro-guest (documented in README). */
-#define MG_EXIT_OK		0
-#define MG_EXIT_USAGE		2
-#define MG_EXIT_NO_KVM		3	/* /dev/kvm missing or unusable */
-#define MG_EXIT_PRECONDITION	4	/* e.g. no transparent huge pages */
-#define MG_EXIT_GUEST		5	/* guest did not behave as scripted */
-
-const char *mg_scenario_name(enum mg_scenario s);
-int mg_scenario_parse(const char *name, enum mg_scenario *out);
-/* NULL if @n is valid for @s, else why not. */
-const char *mg_check_n(enum mg_scenario s, unsigned int n);
-
-/* Passes of the reuse scenario (default 2): a fault-bound loop for benchmarks. */
-extern unsigned int mg_passes;
-
-/* Ground truth of one VM running @s with @n (and mg_passes). */
-void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *out);
+#include "scenario.h"
 
 /*
  * Run @s with @n in this process (one VM). Returns an MG_EXIT_* status and
@@ -50,18 +17,6 @@ void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *out);
  * time spent running the scripted steps (not VM setup).
  */
 int mg_run(enum mg_scenario s, unsigned int n, uint64_t *guest_ns, char *err, size_t errlen);
-
-/*
- * Run @vms VMs, each in its own process re-executing @self with
- * "-name guest=<prefix>-<i>" so that tracers can tell them apart.
- * @self_cmd is the NULL-terminated command prefix that runs one VM
- * (e.g. {"/proc/self/exe", "guest", NULL}); scenario and n are appended.
- * Returns the worst child status; @pids_out (may be NULL) gets each VM's
- * pid, or minus its exit status if it failed.
- */
-int mg_run_many(const char *const *self_cmd, const char *name_prefix,
-		enum mg_scenario s, unsigned int n, unsigned int vms,
-		int *pids_out, char *err, size_t errlen);
 
 /* Where mg_run() writes KVM's own statistics of its VM, JSON (NULL: nowhere). */
 extern const char *mg_stats_path;
@@ -71,6 +26,9 @@ extern unsigned int mg_hold_ms;
 
 /* After this many guest routines, print "paused" and wait for stdin (0: never). */
 extern unsigned int mg_pause_after;
+
+/* Whether /dev/kvm works here: 0, or MG_EXIT_NO_KVM and why not in @err. */
+int mg_kvm_check(char *err, size_t errlen);
 
 /* The micro-guest command line; @self_cmd re-runs it for --vms. */
 int mg_main(int argc, char **argv, const char *const *self_cmd);

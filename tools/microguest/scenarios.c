@@ -69,38 +69,6 @@ enum {
 	R_READ_WRITE_BACK = 0xa0,
 };
 
-static const char *const names[MG_SCENARIOS] = {
-	[MG_FAULT_CHURN] = "fault-churn",
-	[MG_SYNC_FLIP] = "sync-flip",
-	[MG_REMAP] = "remap",
-	[MG_HUGEPAGE_DIRTYLOG] = "hugepage-dirtylog",
-	[MG_PREFETCH] = "prefetch",
-	[MG_REUSE] = "reuse",
-	[MG_SYNC_KEEP] = "sync-keep",
-};
-
-const char *mg_scenario_name(enum mg_scenario s)
-{
-	return s < MG_SCENARIOS ? names[s] : "?";
-}
-
-int mg_scenario_parse(const char *name, enum mg_scenario *out)
-{
-	for (int s = 0; s < MG_SCENARIOS; s++)
-		if (!strcmp(name, names[s])) {
-			*out = s;
-			return 0;
-		}
-	return -1;
-}
-
-const char *mg_check_n(enum mg_scenario s __attribute__((unused)), unsigned int n)
-{
-	if (n < 1 || n > MG_MAX_N)
-		return "N must be between 1 and 16384";
-	return NULL;
-}
-
 static uint64_t *table(struct mg_vm *vm, uint64_t gpa)
 {
 	return (uint64_t *)(vm->mem + gpa);
@@ -244,8 +212,6 @@ static int run_steps(struct mg_vm *vm, enum mg_scenario s, const struct mg_layou
 		return MG_EXIT_USAGE;
 	}
 }
-
-unsigned int mg_passes = 2;
 
 static uint64_t now_ns(void)
 {

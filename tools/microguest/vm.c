@@ -46,6 +46,25 @@ static int set_cpuid(struct mg_vm *vm)
 	return 0;
 }
 
+int mg_kvm_check(char *err, size_t errlen)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int version = fd < 0 ? -1 : ioctl(fd, KVM_GET_API_VERSION, 0);
+	int e = errno;
+
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open /dev/kvm: %s", strerror(e));
+		return MG_EXIT_NO_KVM;
+	}
+	if (version != KVM_API_VERSION) {
+		snprintf(err, errlen, "no KVM behind /dev/kvm");
+		return MG_EXIT_NO_KVM;
+	}
+	return MG_EXIT_OK;
+}
+
 int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, bool thp)
 {
 	int mmap_size;

@@ -21,11 +21,15 @@ done
 read -r kdir release < <(tools/testvm/kernel.sh) || exit 3
 kpkg=linux-image-$release
 
-# the initramfs: busybox, static shadowtrace, the KVM modules, our /init
+# the initramfs: busybox, static shadowtrace and beside it the static
+# micro-guest its demo runs (make static), the KVM modules, our /init
 root=$WORK/root
 mkdir -p "$root"/{bin,proc,sys,dev,tmp,mods}
 cp "$(command -v busybox)" "$root/bin/busybox"
-cp .output/shadowtrace.static "$root/bin/shadowtrace"
+for bin in shadowtrace microguest; do
+	[[ -x .output/$bin.static ]] || { echo "lane: no .output/$bin.static (make static)" >&2; exit 3; }
+	cp ".output/$bin.static" "$root/bin/$bin"
+done
 . tools/testvm/modules.sh
 copy_modules "$kdir" "$release" "$root/mods" kvm_amd || exit 3
 cp tools/stock-kernel/init "$root/init"

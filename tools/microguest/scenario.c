@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The scenarios by name, their limits and the reuse scenario's passes:
+ * what shadowtrace's demo and the micro-guest share (scenario.h). No
+ * /dev/kvm here.
+ */
+#include <string.h>
+
+#include "scenario.h"
+
+unsigned int mg_passes = 2;
+
+static const char *const names[MG_SCENARIOS] = {
+	[MG_FAULT_CHURN] = "fault-churn",
+	[MG_SYNC_FLIP] = "sync-flip",
+	[MG_REMAP] = "remap",
+	[MG_HUGEPAGE_DIRTYLOG] = "hugepage-dirtylog",
+	[MG_PREFETCH] = "prefetch",
+	[MG_REUSE] = "reuse",
+	[MG_SYNC_KEEP] = "sync-keep",
+};
+
+const char *mg_scenario_name(enum mg_scenario s)
+{
+	return s < MG_SCENARIOS ? names[s] : "?";
+}
+
+int mg_scenario_parse(const char *name, enum mg_scenario *out)
+{
+	for (int s = 0; s < MG_SCENARIOS; s++)
+		if (!strcmp(name, names[s])) {
+			*out = s;
+			return 0;
+		}
+	return -1;
+}
+
+const char *mg_check_n(enum mg_scenario s __attribute__((unused)), unsigned int n)
+{
+	if (n < 1 || n > MG_MAX_N)
+		return "N must be between 1 and 16384";
+	return NULL;
+}
