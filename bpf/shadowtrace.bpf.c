@@ -71,8 +71,8 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 		tdp_mmu_page(ST_SP_CREATED);
 		/* list the VM, in every mode, though it may never have a shadow page */
 		kvm = kvm_of_current_vcpu();
-		if (kvm)
-			vm_get(kvm, &v, 0);
+		if (kvm && !vm_get(kvm, &v, 0))
+			mmu_seen(&v, ST_MMU_TDP);
 		return 0;
 	}
 	if (!created) {

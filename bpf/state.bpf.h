@@ -19,6 +19,13 @@ static __always_inline int vm_ref_of_slot(__u32 slot, struct vm_ref *v)
 	return v->info && v->c && v->info->state == ST_VM_LIVE ? 0 : -1;
 }
 
+/* Which MMU's pages VM @v has: TDP pages are seen under the read mmu_lock, in parallel. */
+static __always_inline void mmu_seen(struct vm_ref *v, __u32 mmu)
+{
+	if (!(v->info->mmu & mmu))
+		__sync_fetch_and_or(&v->info->mmu, mmu);
+}
+
 /* The VM of tracked page @s; an event on a page whose VM is freed is a drop. */
 static __always_inline int vm_ref_of_sp(const struct st_sp *s, struct vm_ref *v)
 {
@@ -53,6 +60,7 @@ static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, bool adop
 		drop(ST_DROP_READ_FAULT);
 		return NULL;
 	}
+	mmu_seen(v, ST_MMU_SHADOW);
 	s = bpf_map_lookup_elem(&sps, &f.spt);
 	if (s) {
 		if (!s->zapped && s->vm == v->slot) {
@@ -201,6 +209,7 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 	v->info->first_seen_ns = bpf_ktime_get_ns();
 	v->info->adopted_sps = 0;
 	v->info->live_sps = 0;
+	v->info->mmu = 0;
 	v->info->pages_created = created;
 	v->info->pending.type = ST_PENDING_NONE;
 	read_vmm_identity(v->info);

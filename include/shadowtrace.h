@@ -139,6 +139,12 @@ struct st_pending {
 	__u8 level;
 };
 
+/* The MMUs a VM's pages were seen in (st_vm_info.mmu): its own tables shadowed, or TDP. */
+enum st_mmu_seen {
+	ST_MMU_SHADOW = 1,	/* a shadow page: shadow paging, or a nested guest's NPT/EPT */
+	ST_MMU_TDP = 2,		/* a TDP MMU page (EPT/NPT for the VM itself) */
+};
+
 enum st_vm_state {
 	ST_VM_FREE,
 	ST_VM_LIVE,
@@ -157,6 +163,7 @@ struct st_vm_info {
 	struct st_pending pending;
 	/* the VMM's identity, read at first sight: it may exit before we look */
 	__u32 cmdline_len;
+	__u32 mmu;		/* enum st_mmu_seen bits */
 	char comm[ST_COMM_MAX];
 	char cmdline[ST_CMDLINE_MAX];	/* NUL-separated, maybe truncated */
 	char kvm_dir[ST_KVM_DIR_MAX];	/* KVM's debugfs directory of the VM; "" if none */

@@ -91,13 +91,17 @@ expect_no_drops() {
 	# shadow paging only here: no TDP MMU page (a recording does not say)
 	d=$(jq '[.tdp_mmu_pages[]?] | add // 0' "$json")
 	[[ $d == 0 ]] || { echo "tdp_mmu_pages: $(jq -c .tdp_mmu_pages "$json")"; return 1; }
+	# ... so every VM with a page is served by the shadow MMU (live reports say)
+	d=$(jq -c '[.vms[] | select(.mmu != null) | select(.mmu != (if .shadow_pages.created +
+		.shadow_pages_adopted > 0 then "shadow" else "unknown" end)) | {name, mmu}]' "$json")
+	[[ $d == "[]" ]] || { echo "VMs not on the shadow MMU: $d"; return 1; }
 }
 
 # A live report and the report of its recording: the same, timestamps and live-only figures aside
 # (also tests/realguest_checks.sh).
 same_report() {
-	# VMs started together may be listed in either order; tdp_mmu_pages is live only
-	local live=$1 rec=$2 filter='del(.timestamp, .elapsed_s, .bpf_maps, .tdp_mmu_pages, .vms[].kvm_stats) | .vms |= sort_by(.name)'
+	# VMs started together may be listed in either order; tdp_mmu_pages, kvm_stats and mmu are live only
+	local live=$1 rec=$2 filter='del(.timestamp, .elapsed_s, .bpf_maps, .tdp_mmu_pages, .vms[].kvm_stats, .vms[].mmu) | .vms |= sort_by(.name)'
 	diff <(jq -S "$filter" "$live") <(jq -S "$filter" "$rec") | head -40
 	[[ -z $(diff <(jq -S "$filter" "$live") <(jq -S "$filter" "$rec")) ]]
 }

@@ -63,7 +63,9 @@ traced_tdp_vm() {
 	jq -e '.vms[] | select(.name == "tdp") | .shadow_pages.created == 0 and .shadow_pages_adopted == 0
 		and ([.translation_writes[]] | add) == 0' "$TMP/$mode.json" >/dev/null ||
 		{ echo "shadow figures: $(jq -c '.vms[] | {shadow_pages, translation_writes}' "$TMP/$mode.json")"; return 1; }
-	echo "tdp_mmu_pages $got, as ftrace counted"
+	jq -e '.vms[] | select(.name == "tdp") | .mmu == "tdp"' "$TMP/$mode.json" >/dev/null ||
+		{ echo "mmu: $(jq -c '[.vms[] | {name, mmu}]' "$TMP/$mode.json")"; return 1; }
+	echo "tdp_mmu_pages $got, as ftrace counted; mmu tdp"
 }
 
 check mmu_on tdp_mmu_on

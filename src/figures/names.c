@@ -15,6 +15,14 @@ const char *const st_access_names[ST_ACC_COMBOS] = {
 	"---", "--x", "w--", "w-x", "-u-", "-ux", "wu-", "wux",
 };
 
+const char *st_mmu_name(uint32_t mmu)
+{
+	/* shadow pages beside TDP pages can only be a nested guest's */
+	static const char *const names[] = { "unknown", "shadow", "tdp", "tdp+nested-shadow" };
+
+	return names[mmu & (ST_MMU_SHADOW | ST_MMU_TDP)];
+}
+
 const char *st_access_letters(uint32_t access)
 {
 	return st_access_names[access & ST_ACC_ALL];

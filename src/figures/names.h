@@ -17,6 +17,8 @@ extern const char *const st_access_names[ST_ACC_COMBOS];	/* KVM's "wux" letters 
 extern const char *const st_drop_names[ST_DROPS];
 extern const char *const st_event_names[ST_EV_TYPES];
 
+/* Which MMU serves a VM, from enum st_mmu_seen bits: "shadow", "tdp", "tdp+nested-shadow", "unknown". */
+const char *st_mmu_name(uint32_t mmu);
 /* KVM's access in "wux" letters, '-' for a missing right: 5 -> "-ux". */
 const char *st_access_letters(uint32_t access);
 /* Inverse of st_access_letters; -1 if @s is not three such letters. */

@@ -173,6 +173,15 @@ static void render(FILE *f, const struct report_ctx *r, const struct vm_table *t
 		     "Shadow pages tracked right now.", live_sps);
 	per_vm_value(f, t, "shadowtrace_pending_writes", "gauge",
 		     "Writes not yet resolved (at most one per VM).", pending);
+	if (!r->recording) {
+		family(f, "shadowtrace_vm_info", "gauge",
+		       "The MMU serving the VM: shadow, tdp, tdp+nested-shadow or unknown (no page yet).");
+		for (unsigned int i = 0; i < t->n; i++) {
+			vm_series(f, "shadowtrace_vm_info", &t->vms[i]);
+			label(f, "mmu", st_mmu_name(t->vms[i].mmu));
+			fputs("} 1\n", f);
+		}
+	}
 	for (int i = 0; i < st_figures_n; i++)
 		if (st_figures[i].kind == ST_FIG_HISTOGRAM)
 			histogram(f, &st_figures[i], t);

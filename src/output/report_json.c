@@ -45,6 +45,8 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 		json_u64(&j, "pending_writes", e->pending);
 		json_u64(&j, "shadow_pages_adopted", e->adopted_sps);
 		json_u64(&j, "shadow_pages_live", e->live_sps);
+		if (!r->recording)	/* live only: recordings do not hold it */
+			json_str(&j, "mmu", st_mmu_name(e->mmu));
 		st_json_vm_figures(&j, &e->c);
 		if (!r->recording)	/* live only */
 			kvm_stats_json(&j, e);

@@ -82,7 +82,8 @@ static void counter_text(FILE *f, const struct st_figure *fig, const struct st_v
 
 void report_text_vm(FILE *f, const struct vm_entry *e)
 {
-	fprintf(f, "VM %s (pid %u)%s%s\n", e->id.name, e->id.pid, e->alive ? "" : " [exited]",
+	fprintf(f, "VM %s (pid %u%s%s)%s%s\n", e->id.name, e->id.pid, e->mmu ? ", MMU " : "",
+		e->mmu ? st_mmu_name(e->mmu) : "", e->alive ? "" : " [exited]",
 		e->pending ? " [1 write pending]" : "");
 	for (int i = 0; i < st_figures_n; i++)
 		if (st_figures[i].kind == ST_FIG_COUNTER)

@@ -262,6 +262,7 @@ int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *
 		vm->pending = info.pending.type != ST_PENDING_NONE;
 		vm->adopted_sps = info.adopted_sps;
 		vm->live_sps = info.live_sps;
+		vm->mmu = info.mmu;
 		info.comm[ST_COMM_MAX - 1] = 0;
 		info.kvm_dir[ST_KVM_DIR_MAX - 1] = 0;
 		memcpy(vm->kvm_dir, info.kvm_dir, sizeof(vm->kvm_dir));

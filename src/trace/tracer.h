@@ -28,6 +28,7 @@ struct tracer_vm {
 	bool live;		/* BPF still attributes events to it */
 	bool pending;		/* one write not yet resolved */
 	uint64_t adopted_sps, live_sps;
+	uint32_t mmu;		/* enum st_mmu_seen bits */
 	char kvm_dir[ST_KVM_DIR_MAX];	/* KVM's debugfs directory of the VM */
 	struct st_vm_counters c;
 };

@@ -75,6 +75,7 @@ static void refresh_one(const struct tracer_vm *v, void *arg)
 	e->pending = v->pending;
 	e->adopted_sps = v->adopted_sps;
 	e->live_sps = v->live_sps;
+	e->mmu = v->mmu;
 	/*
 	 * The counters were read just before this check: a process that died
 	 * in between had its teardown zaps after them. Only counters read in a

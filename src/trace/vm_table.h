@@ -25,6 +25,7 @@ struct vm_entry {
 	double exited_at;	/* monotonic seconds when first seen gone */
 	bool pending;
 	uint64_t adopted_sps, live_sps;
+	uint32_t mmu;		/* enum st_mmu_seen bits; 0 in a replay (not recorded) */
 	uint64_t writes_reported;	/* translation writes at the last interval report */
 	struct st_vm_counters c;
 	char kvm_dir[ST_KVM_DIR_MAX];	/* KVM's debugfs directory of the VM */
