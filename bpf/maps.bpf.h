@@ -145,6 +145,7 @@ ST_GLOBAL struct {
 	__type(value, struct st_cpu);
 } cpu_scratch SEC(".maps");
 
+/* static: each program object has its copy (not in the skeleton) */
 static const struct st_sp zero_sp;
 
 static __always_inline struct st_drops *this_cpu_drops(void)
