@@ -178,13 +178,36 @@ vmlinux:
 	$(Q)mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
 	@echo "  GEN      vmlinux/vmlinux.h from $(VMLINUX_BTF)"
 
-$(OUTPUT)/shadowtrace.bpf.o: bpf/shadowtrace.bpf.c $(wildcard bpf/*.h) include/shadowtrace.h include/translation.h vmlinux/vmlinux.h | $(OUTPUT)
+# The BPF objects, one per bpf/*.bpf.c, linked into one object for one
+# skeleton. globals.bpf.c defines the maps and globals the others declare
+# extern; it is linked first: libbpf 1.1's linker misplaces a map whose
+# extern declaration comes before its definition. Header dependencies come
+# from clang (-MMD -MP).
+BPF_OBJS := $(OUTPUT)/bpf/globals.bpf.o \
+	    $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(filter-out bpf/globals.bpf.c,$(wildcard bpf/*.bpf.c)))
+-include $(BPF_OBJS:.o=.d)
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | $(OUTPUT)
+	@mkdir -p $(@D)
 	@echo "  BPF      $@"
-	@$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
+
+$(OUTPUT)/shadowtrace.bpf.o: $(BPF_OBJS)
+	@echo "  BPFLINK  $@"
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+# each bpf/*.bpf.h compiles on its own (it includes what it uses)
+.PHONY: check-bpf-headers
+check-bpf-headers: vmlinux/vmlinux.h
+	@for h in bpf/*.bpf.h; do \
+		echo "  CHECK    $$h"; \
+		printf '#include "%s"\n' "$${h#bpf/}" | \
+			$(CLANG) $(BPF_CFLAGS) -Ibpf -fsyntax-only -x c - || exit 1; \
+	done
 
 $(OUTPUT)/shadowtrace.skel.h: $(OUTPUT)/shadowtrace.bpf.o
 	@echo "  SKEL     $@"
-	@$(BPFTOOL) gen skeleton $< name shadowtrace_bpf > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name shadowtrace_bpf > $@.tmp && mv $@.tmp $@
 
 # The skeleton comes first (order-only); which objects include it, and
 # every other header, their .d files say.

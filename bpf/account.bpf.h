@@ -10,11 +10,23 @@
  * Every change to a VM's figures goes through an account_*() function
  * here, which also emits it as an event when recording. The same file is
  * compiled into user space (src/record/replay.c) to replay a recording's events
- * through the very same code: the includer provides drop(), usage_add(),
- * emit(), the churn table and bpf_loop().
+ * through the very same code. Compiled for BPF (__bpf__), it includes
+ * what it uses; in user space the includer provides drop(), usage_add(),
+ * now_tick(), emit(), the churn table, the map helpers and bpf_loop().
  */
 #ifndef SHADOWTRACE_ACCOUNT_BPF_H
 #define SHADOWTRACE_ACCOUNT_BPF_H
+
+#ifdef __bpf__
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "maps.bpf.h"		/* churn, drop(), usage_add(), now_tick() */
+#include "record.bpf.h"		/* emit() */
+#endif
+
+#include "shadowtrace.h"
+#include "page_state.h"
 
 /* A VM's slot, identity and figures. */
 struct vm_ref {

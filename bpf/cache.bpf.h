@@ -3,6 +3,14 @@
 #ifndef SHADOWTRACE_CACHE_BPF_H
 #define SHADOWTRACE_CACHE_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "page_state.h"
+#include "maps.bpf.h"
+#include "kvm.bpf.h"
+#include "account.bpf.h"
+
 static __always_inline __u64 slot_addr(const struct st_sp *s, __u32 idx)
 {
 	return s->translations + (__u64)slot_index(idx) * sizeof(__u64);

@@ -6,6 +6,13 @@
 #ifndef SHADOWTRACE_KVM_BPF_H
 #define SHADOWTRACE_KVM_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "shadowtrace.h"
+#include "page_state.h"
+
 #define SPTE_MMU_PRESENT	(1ULL << 11)	/* is_shadow_present_pte(), 5.13+ */
 #define SPTE_ACCESSED		(1ULL << 5)	/* shadow_accessed_mask of shadow paging */
 #define GPTE_PRESENT		(1ULL << 0)

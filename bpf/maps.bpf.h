@@ -1,33 +1,57 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Maps and knobs. Every map is bounded; user space sizes them before load. */
+/*
+ * Maps, knobs and the other global variables, and the per-CPU state the
+ * entry points keep. Every map is bounded; user space sizes them before load.
+ *
+ * The program objects (tracepoints.bpf.c, functions.bpf.c) are linked into
+ * one (bpftool gen object), so each map and global is defined once: in
+ * globals.bpf.c, which defines ST_DEFINE_GLOBALS before including this and
+ * record.bpf.h. Everywhere else ST_GLOBAL makes them extern declarations,
+ * which the linker resolves against that definition; ST_INIT() is the
+ * definition's initial value.
+ */
 #ifndef SHADOWTRACE_MAPS_BPF_H
 #define SHADOWTRACE_MAPS_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "shadowtrace.h"
+#include "page_state.h"
+
+#ifdef ST_DEFINE_GLOBALS
+#define ST_GLOBAL
+#define ST_INIT(value) = value
+#else
+#define ST_GLOBAL extern
+#define ST_INIT(value)
+#endif
+
 /* Knobs, set through the skeleton's rodata before load. */
-const volatile __u32 targ_tgid = 0;		/* only this VMM process, 0: all */
-const volatile __u32 max_vms = 64;		/* = entries of the VM maps */
-const volatile __u32 adopt_limit = 65536;	/* pre-existing pages walked per VM */
-const volatile bool floor_only = false;		/* benchmark floor: attach, do nothing */
+ST_GLOBAL const volatile __u32 targ_tgid ST_INIT(0);		/* only this VMM process, 0: all */
+ST_GLOBAL const volatile __u32 max_vms ST_INIT(64);		/* = entries of the VM maps */
+ST_GLOBAL const volatile __u32 adopt_limit ST_INIT(65536);	/* pre-existing pages walked per VM */
+ST_GLOBAL const volatile bool floor_only ST_INIT(false);	/* benchmark floor: attach, do nothing */
 /* a function probe sees the stores sync makes: the snapshot only finds drops */
-const volatile bool sync_stores_seen = false;
+ST_GLOBAL const volatile bool sync_stores_seen ST_INIT(false);
 /*
  * The probed function sees silent stores too (mmu_set_spte() rewriting an
  * unchanged SPTE): only those the kvm_mmu_set_spte tracepoint marked as an
  * SPTE change are writes, as in every other mode.
  */
-const volatile bool stores_need_mark = false;
+ST_GLOBAL const volatile bool stores_need_mark ST_INIT(false);
 /*
  * A probe at FNAME(sync_page)'s return ends each sync: until then every
  * store to the synced page is sync's. Without one (Linux 6.12 has no
  * paging64_sync_page) the page's next store may be a fault's.
  */
-const volatile bool sync_return_seen = false;
+ST_GLOBAL const volatile bool sync_return_seen ST_INIT(false);
 /* shadowtrace record: every accounting call is also emitted as an event */
-const volatile bool recording = false;
-const volatile __u64 ring_bytes = 4096;	/* = the events ring buffer's size */
+ST_GLOBAL const volatile bool recording ST_INIT(false);
+ST_GLOBAL const volatile __u64 ring_bytes ST_INIT(4096);	/* = the events ring buffer's size */
 
 /* Tracked shadow pages (include/page_state.h), keyed by their spt page. */
-struct {
+ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
@@ -35,14 +59,14 @@ struct {
 } sps SEC(".maps");
 
 /* struct kvm * -> VM slot */
-struct {
+ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);
 	__type(key, __u64);
 	__type(value, __u32);
 } vm_ids SEC(".maps");
 
-struct {
+ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 64);
 	__type(key, __u32);
@@ -54,14 +78,14 @@ struct {
  * VM's mmu_lock held for write, so each VM's state has one writer at a
  * time; per-CPU copies would only multiply memory by the CPU count.
  */
-struct {
+ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 64);
 	__type(key, __u32);
 	__type(value, struct st_vm_counters);
 } vm_counters SEC(".maps");
 
-struct {
+ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 64);
 	__type(key, __u32);
@@ -69,14 +93,14 @@ struct {
 } sync_snaps SEC(".maps");
 
 /* Exact change counts of the rare slots that changed more than 254 times. */
-struct {
+ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct st_churn_key);
 	__type(value, __u64);
 } churn SEC(".maps");
 
-struct {
+ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -107,20 +131,21 @@ struct st_cpu {
 };
 
 /* Tasks inside an eager huge page split (it may sleep and migrate). */
-struct {
+ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
 	__type(key, __u32);
 	__type(value, __u8);
 } splitting SEC(".maps");
 
-struct {
+ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct st_cpu);
 } cpu_scratch SEC(".maps");
 
+/* static: each program object has its copy (not in the skeleton) */
 static const struct st_sp zero_sp;
 
 static __always_inline struct st_drops *this_cpu_drops(void)
@@ -159,7 +184,8 @@ static __always_inline void usage_add(enum st_usage what, int delta)
  * Set by user space once every probe is attached: all hooks start at one
  * instant, so no page is seen created whose zap came before its hook did.
  */
-bool armed = false;
+ST_GLOBAL bool armed ST_INIT(false);
+ST_GLOBAL __u32 splits_running ST_INIT(0);	/* tasks in splitting: skip its lookup at 0 */
 
 static __always_inline bool traced_process(void)
 {

@@ -12,6 +12,16 @@
 #ifndef SHADOWTRACE_PENDING_BPF_H
 #define SHADOWTRACE_PENDING_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "shadowtrace.h"
+#include "page_state.h"
+#include "maps.bpf.h"
+#include "kvm.bpf.h"
+#include "account.bpf.h"
+#include "cache.bpf.h"
+
 static __always_inline void pend_set(struct vm_ref *v, struct st_sp *s, __u64 spt,
 				     __u32 idx, __u32 origin, __u32 level, __u64 gfn)
 {

@@ -7,7 +7,13 @@
 #ifndef SHADOWTRACE_RECORD_BPF_H
 #define SHADOWTRACE_RECORD_BPF_H
 
-struct {
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "record.h"
+#include "maps.bpf.h"
+
+ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);	/* sized by user space */
 } events SEC(".maps");

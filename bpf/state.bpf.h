@@ -11,6 +11,17 @@
 #ifndef SHADOWTRACE_STATE_BPF_H
 #define SHADOWTRACE_STATE_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "shadowtrace.h"
+#include "page_state.h"
+#include "maps.bpf.h"
+#include "record.bpf.h"
+#include "kvm.bpf.h"
+#include "account.bpf.h"
+
 static __always_inline int vm_ref_of_slot(__u32 slot, struct vm_ref *v)
 {
 	v->slot = slot;

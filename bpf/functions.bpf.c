@@ -1,18 +1,28 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
- * The kprobe and fentry entry points, included once by shadowtrace.bpf.c.
- * Each KVM function has one handler; its fentry and kprobe programs only
- * unpack arguments. Targets are set (and losers left unloaded) by user
- * space, hook by hook (src/trace/probes.c).
+ * The kprobe and fentry entry points (the kvmmmu tracepoints' are in
+ * tracepoints.bpf.c; see there for how the objects are linked). Each KVM
+ * function has one handler; its fentry and kprobe programs only unpack
+ * arguments. Targets are set (and losers left unloaded) by user space,
+ * hook by hook (src/trace/probes.c).
  *
  * A function probe sees a store itself, so it accounts at once; a pending
  * write the kvm_mmu_set_spte tracepoint left for the same slot (when that
  * hook is attached too) is the same store and is superseded.
  */
-#ifndef SHADOWTRACE_FUNCTIONS_BPF_H
-#define SHADOWTRACE_FUNCTIONS_BPF_H
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
-__u32 splits_running;	/* tasks in the splitting map: skip its lookup at 0 */
+#include "shadowtrace.h"
+#include "page_state.h"
+#include "maps.bpf.h"
+#include "kvm.bpf.h"
+#include "account.bpf.h"
+#include "cache.bpf.h"
+#include "state.bpf.h"
+#include "pending.bpf.h"
 
 /* Origin of a store seen at a function probe, from its SPTE (written already). */
 static __always_inline __u32 store_origin(const struct st_sp *s, __u64 spte)
@@ -312,5 +322,3 @@ int BPF_KRETPROBE(kretprobe_split)
 	split_return();
 	return 0;
 }
-
-#endif

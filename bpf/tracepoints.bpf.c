@@ -2,15 +2,19 @@
 /*
  * shadowtrace: live decode of KVM's shadowed-translation cache writes.
  *
- * Entry points only; what they share lives in the headers:
- *   maps.bpf.h     maps, knobs, drop counters
- *   kvm.bpf.h      CO-RE reads of KVM structures
+ * The BPF side is three objects linked into one (bpftool gen object), with
+ * one skeleton (shadowtrace_bpf):
+ *   tracepoints.bpf.c  the kvmmmu tp_btf entry points (this file)
+ *   functions.bpf.c    the same events from kprobe/fentry probes
+ *   globals.bpf.c      the one definition of every map and global variable
+ * What they share lives in headers, each including what it uses:
+ *   maps.bpf.h     maps, knobs, drop counters, per-CPU scratch
  *   record.bpf.h   the events of shadowtrace record (ring buffer)
+ *   kvm.bpf.h      CO-RE reads of KVM structures
  *   account.bpf.h  the accounting every attach mode feeds (and replay)
  *   cache.bpf.h    reads of a page's translation cache
  *   state.bpf.h    which VM / shadow page an event belongs to
  *   pending.bpf.h  writes whose new value lands after the tracepoint
- *   functions.bpf.h  the same events from kprobe/fentry probes
  *
  * Which entry point serves which hook is chosen in user space (probes.c).
  */
@@ -22,15 +26,10 @@
 #include "shadowtrace.h"
 #include "page_state.h"
 #include "maps.bpf.h"
-#include "record.bpf.h"
 #include "kvm.bpf.h"
 #include "account.bpf.h"
-#include "cache.bpf.h"
 #include "state.bpf.h"
 #include "pending.bpf.h"
-#include "functions.bpf.h"
-
-char LICENSE[] SEC("license") = "GPL";
 
 /*
  * KVM never passes NULL to these tracepoints, but from Linux 6.12 (and in
