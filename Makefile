@@ -18,7 +18,8 @@
 #                   stay flat (tools/soak.sh; SOAK_SECONDS, default 240)
 #   make install    PREFIX (default /usr/local), DESTDIR: tool, micro-guest, man page,
 #                   completion, systemd unit, rules, dashboard; make deb: the same as a .deb
-#   make bench      overhead, side by side (tools/bench/bench.sh)
+#   make bench      overhead, side by side (tools/bench/bench.sh); in the test VM
+#                   where /dev/kvm does not work; make bench-tdp: on the TDP MMU
 
 OUTPUT    ?= .output
 CLANG     ?= clang
@@ -70,7 +71,7 @@ APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 # (the fuzzers' prerequisites; objects have their .d files)
 HEADERS   := $(wildcard include/*.h src/*.h src/*/*.h tools/microguest/*.h) bpf/account.bpf.h
 
-.PHONY: all clean test deps binaries demo bench soak realguest install deb static test-stock-kernel fuzz fuzz-http vmlinux
+.PHONY: all clean test deps binaries demo bench bench-tdp soak realguest install deb static test-stock-kernel fuzz fuzz-http vmlinux
 # a target whose recipe fails leaves no half-written file behind
 .DELETE_ON_ERROR:
 all: $(ST_BIN) $(MG_BIN) $(OUTPUT)/shadowtrace.8
@@ -85,9 +86,11 @@ deps:
 # inside the test VM (tools/testvm/run), the same demo. The -c test comes
 # first: "<>" would create a missing /dev/kvm as a regular file.
 LIVE ?= auto
+# a shell test: true when the demo, soak and bench run on this host
+KVM_HERE = [ "$(LIVE)" = host ] || { [ "$(LIVE)" != vm ] && [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; }
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)if [ "$(LIVE)" = host ] || { [ "$(LIVE)" != vm ] && [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; }; then \
+	$(Q)if $(KVM_HERE); then \
 		./shadowtrace demo; \
 	else \
 		echo "demo: running it in the test VM (this host's /dev/kvm $$( [ "$(LIVE)" = vm ] && echo 'is not asked for: LIVE=vm' || echo 'does not work'))"; \
@@ -97,7 +100,7 @@ demo: deps
 # minutes of VM churn, scrapes, textfile and recording; a table of RSS,
 # descriptors, map occupancy and losses that must stay flat (tools/soak.sh)
 soak: all $(OUTPUT)/http_attack
-	$(Q)if [ "$(LIVE)" = host ] || { [ "$(LIVE)" != vm ] && [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; }; then \
+	$(Q)if $(KVM_HERE); then \
 		tools/soak.sh; \
 	else \
 		echo "soak: running it in the test VM (this host's /dev/kvm does not work or LIVE=vm)"; \
@@ -151,9 +154,18 @@ static: .output/shadowtrace.static .output/microguest.static
 test-stock-kernel: all static
 	$(Q)tools/stock-kernel/lane.sh
 
-# overhead, measured side by side (see tools/bench/bench.sh)
+# overhead, measured side by side (see tools/bench/bench.sh): on this host
+# when its /dev/kvm works (or LIVE=host), else in the test VM, labelled as
+# emulated; bench-tdp: in the test VM with npt=1, the workload on the TDP MMU
 bench: all
-	$(Q)tools/bench/bench.sh
+	$(Q)if $(KVM_HERE); then \
+		tools/bench/bench.sh; \
+	else \
+		echo "bench: in the test VM (this host's /dev/kvm does not work or LIVE=vm)"; \
+		tools/bench/in-testvm.sh; \
+	fi
+bench-tdp: all
+	$(Q)tools/bench/in-testvm.sh --npt
 
 # A real Linux guest under QEMU in the test VM, traced in the three attach
 # modes at once (tests/realguest_checks.sh; README "Tests")

@@ -9,14 +9,25 @@
 #   record      shadowtrace record: the same, and every event to a file
 #   bpftrace    tools/bench/equivalent.bt: comparable per-VM counting
 #
-# Output: a table on stdout and JSON in $BENCH_OUT (default bench/results.json).
-# Knobs: ROUNDS (9), PAGES (4096), PASSES (20), VMS16_SECONDS (10).
+# Output: a table on stdout and JSON in $BENCH_OUT (default bench/results.json;
+# "-": on stdout after a line "BENCH-JSON"). Knobs: ROUNDS (9), PAGES (4096),
+# PASSES (20), VMS16_SECONDS (10). In the test VM (tools/bench/in-testvm.sh)
+# every figure is labelled as measured under software emulation; with npt=1
+# the workload runs on the TDP MMU: what shadowtrace costs ordinary VMs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ST=./shadowtrace MG=tools/microguest/microguest
 ROUNDS=${ROUNDS:-9} PAGES=${PAGES:-4096} PASSES=${PASSES:-20}
 VMS16_SECONDS=${VMS16_SECONDS:-10}
 OUT=${BENCH_OUT:-bench/results.json}
+if [[ -n ${TESTVM_RELEASE:-} ]]; then
+	mmu=$([[ ${TESTVM_NPT:-0} == 1 ]] && echo "tdp (npt=1: the workload's faults are TDP MMU faults)" ||
+		echo "shadow (npt=0)")
+	where="test VM (Linux $TESTVM_RELEASE under QEMU TCG, nested SVM), MMU $mmu: measured under software emulation, not comparable to a host's ratios"
+else
+	where="this host (Linux $(uname -r), /dev/kvm), MMU $(grep -qx 1 /sys/module/kvm_amd/parameters/npt 2>/dev/null ||
+		grep -qx Y /sys/module/kvm_intel/parameters/ept 2>/dev/null && echo 'tdp (EPT/NPT)' || echo shadow)"
+fi
 TMP=$(mktemp -d /tmp/shadowtrace-bench.XXXXXX)
 mounted_tracefs=0
 tracer=""
@@ -130,6 +141,7 @@ pkill -f "^$MG " || true
 cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f", (b - a) / 1e9 / s * 100}')
 
 {
+	echo "where: $where"
 	printf '%-11s %12s %10s %14s\n' mode "median_ms" "vs_untraced" "added_ns/fault"
 	for m in "${modes[@]}"; do
 		med=$(awk '{print $1}' "$TMP/$m" | median)
@@ -148,9 +160,9 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 		"  \(.name): \(.run_time_ns / .run_cnt | floor) ns/run, \(.run_cnt / $f * 1000 | floor / 1000) runs/fault"' "$TMP/progs.json"
 } | tee "$TMP/table"
 
-mkdir -p "$(dirname "$OUT")"
+json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$(dirname "$OUT")"; jq . >"$OUT"; fi; }
 {
-	echo "{\"rounds\":$ROUNDS,\"pages\":$PAGES,\"passes\":$PASSES,\"faults_per_run\":$faults,"
+	echo "{\"where\":$(jq -Rn --arg w "$where" '$w'),\"rounds\":$ROUNDS,\"pages\":$PAGES,\"passes\":$PASSES,\"faults_per_run\":$faults,"
 	echo "\"kernel\":\"$(uname -r)\",\"modes\":{"
 	first=1
 	for m in "${modes[@]}"; do
@@ -167,5 +179,5 @@ mkdir -p "$(dirname "$OUT")"
 	echo "\"record_bytes_per_million_events\":$(awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median),"
 	echo "\"programs\":$(jq -c '[.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0) |
 		{name, ns_per_run: (.run_time_ns / .run_cnt | floor), runs: .run_cnt}]' "$TMP/progs.json")}"
-} | jq . >"$OUT"
-echo "bench: results in $OUT" >&2
+} | json_out
+[[ $OUT == - ]] || echo "bench: results in $OUT" >&2
