@@ -62,7 +62,7 @@ MG_LIB_OBJS := $(patsubst tools/microguest/%.c,$(OUTPUT)/mg/%.o,$(MG_LIB_SRCS))
 MG_VMM_SRCS := $(filter-out $(MG_LIB_SRCS),$(wildcard tools/microguest/*.c))
 MG_VMM_OBJS := $(patsubst tools/microguest/%.c,$(OUTPUT)/mg/%.o,$(MG_VMM_SRCS))
 # user-space code shared by shadowtrace, the micro-guest CLI and the unit tests
-LIB_SRCS  := $(wildcard src/figures/*.c) src/output/json.c src/trace/vm_name.c \
+LIB_SRCS  := $(wildcard src/figures/*.c) src/output/figures_json.c src/output/json.c src/trace/vm_name.c \
 	     src/record/recfile.c src/record/replay.c src/record/u64map.c src/output/atomic_file.c \
 	     src/trace/verifier_log.c src/trace/kvm_stats.c
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
@@ -258,7 +258,7 @@ FUZZ_BIN     := .output-fuzz/fuzz_recording
 FUZZ_SECONDS ?= 600
 FUZZ_SRCS    := tests/fuzz/fuzz_recording.c src/record/recfile.c src/record/replay.c \
 		src/record/u64map.c src/output/atomic_file.c src/output/report_json.c \
-		src/output/report_text.c src/output/json.c $(wildcard src/figures/*.c) src/trace/kvm_stats.c
+		src/output/report_text.c src/output/json.c src/output/figures_json.c $(wildcard src/figures/*.c) src/trace/kvm_stats.c
 $(FUZZ_BIN): $(FUZZ_SRCS) $(HEADERS)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  FUZZ     $@"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "figures/compare.h"
-#include "figures/figures_json.h"
+#include "output/figures_json.h"
 #include "figures/hist.h"
 #include "output/json.h"
 #include "trace/kvm_stats.h"

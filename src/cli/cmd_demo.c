@@ -18,9 +18,9 @@
 
 #include "figures/names.h"
 #include "figures/compare.h"
-#include "figures/figures_json.h"
+#include "output/figures_json.h"
 #include "scenario.h"
-#include "trace/session.h"
+#include "cli/session.h"
 #include "cli/commands.h"
 
 struct side_by_side {

@@ -14,7 +14,7 @@
 #include "output/prom.h"
 #include "output/atomic_file.h"
 #include "record/recorder.h"
-#include "trace/session.h"
+#include "cli/session.h"
 #include "cli/commands.h"
 
 #define DEFAULT_EXPORT_INTERVAL 15
@@ -184,7 +184,7 @@ int st_trace(const struct st_options *o)
 		return r;
 	}
 	if (o->output) {
-		if (recorder_start(&x.rec, o->output, &x.s, wall_now())) {
+		if (recorder_start(&x.rec, o->output, &x.s.rep, x.s.tracer, x.s.start, wall_now())) {
 			recorder_close(&x.rec);
 			session_end(&x.s);
 			return ST_EXIT_RUNTIME;
@@ -261,7 +261,7 @@ int st_trace(const struct st_options *o)
 	session_refresh(&x.s);
 	export_err = 0;
 	if (x.recording) {	/* first, so that the final report says how it went */
-		export_err = recorder_finish(&x.rec, &x.s);
+		export_err = recorder_finish(&x.rec, &x.s.rep, &x.s.table);
 		recorder_summary(&x.rec, &x.s.rep, !export_err, &x.rec_sum);
 	}
 	session_report(&x.s, o, true);

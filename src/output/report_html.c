@@ -2,7 +2,7 @@
 /* report --html: one self-contained page of a recording's figures. */
 #include <inttypes.h>
 
-#include "figures/figures_json.h"
+#include "output/figures_json.h"
 #include "output/html.h"
 #include "figures/names.h"
 #include "output/report.h"

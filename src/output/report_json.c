@@ -2,7 +2,7 @@
 #include <time.h>
 
 #include "figures/names.h"
-#include "figures/figures_json.h"
+#include "output/figures_json.h"
 #include "output/report.h"
 
 /* KVM's own statistics of the VM as last read (null: never readable). */

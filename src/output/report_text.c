@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "figures/figures.h"
-#include "figures/figures_json.h"
+#include "output/figures_json.h"
 #include "figures/hist.h"
 #include "figures/names.h"
 #include "output/report.h"

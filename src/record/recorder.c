@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "record/recorder.h"
 #include "trace/vm_name.h"
 
@@ -64,26 +65,27 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int recorder_start(struct recorder *r, const char *path, struct session *s, double wall_start)
+int recorder_start(struct recorder *r, const char *path, const struct report_ctx *rep,
+		   const struct tracer *tracer, double start_mono, double wall_start)
 {
 	struct rec_header h = {
 		.start_wall_ns = (uint64_t)(wall_start * 1e9),
-		.start_mono_ns = (uint64_t)(s->start * 1e9),
-		.max_vms = s->rep.limits.max_vms,
-		.max_shadow_pages = s->rep.limits.max_shadow_pages,
-		.max_churn_slots = s->rep.limits.max_churn_slots,
-		.flags = s->rep.access_known ? ST_REC_FLAG_ACCESS : 0,
+		.start_mono_ns = (uint64_t)(start_mono * 1e9),
+		.max_vms = rep->limits.max_vms,
+		.max_shadow_pages = rep->limits.max_shadow_pages,
+		.max_churn_slots = rep->limits.max_churn_slots,
+		.flags = rep->access_known ? ST_REC_FLAG_ACCESS : 0,
 	};
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(h.kernel, sizeof(h.kernel), "%s", s->rep.kernel);
-	snprintf(h.attach_mode, sizeof(h.attach_mode), "%s", s->rep.attach_mode);
+	snprintf(h.kernel, sizeof(h.kernel), "%s", rep->kernel);
+	snprintf(h.attach_mode, sizeof(h.attach_mode), "%s", rep->attach_mode);
 	snprintf(h.version, sizeof(h.version), "%s", ST_VERSION);
 	err = rec_writer_open(&r->w, path, &h);
 	if (err)
 		return err;
-	r->rb = ring_buffer__new(tracer_events_fd(s->tracer), on_event, r, NULL);
+	r->rb = ring_buffer__new(tracer_events_fd(tracer), on_event, r, NULL);
 	if (!r->rb) {
 		err = -errno;
 		fprintf(stderr, "shadowtrace: cannot open the events ring buffer: %s\n", strerror(errno));
@@ -120,10 +122,10 @@ void recorder_poll(struct recorder *r)
 }
 
 /* The trailer's VM table: each recorded VM with its state in the final table. */
-static int trailer_vms(const struct recorder *r, const struct session *s, struct rec_trailer *t)
+static int trailer_vms(const struct recorder *r, const struct vm_table *table, struct rec_trailer *t)
 {
 	/* both in order of first sight: a slot and address reused match in turn */
-	bool *taken = calloc(s->table.n ? s->table.n : 1, sizeof(bool));
+	bool *taken = calloc(table->n ? table->n : 1, sizeof(bool));
 
 	t->vms = calloc(r->nvms ? r->nvms : 1, sizeof(*t->vms));
 	if (!t->vms || !taken) {
@@ -134,8 +136,8 @@ static int trailer_vms(const struct recorder *r, const struct session *s, struct
 	for (uint32_t i = 0; i < r->nvms; i++) {
 		memcpy(t->vms[i].name, r->vms[i].name, sizeof(t->vms[i].name));
 		t->vms[i].pid = r->vms[i].pid;
-		for (unsigned int j = 0; j < s->table.n; j++) {
-			const struct vm_entry *e = &s->table.vms[j];
+		for (unsigned int j = 0; j < table->n; j++) {
+			const struct vm_entry *e = &table->vms[j];
 
 			if (!taken[j] && vm_id_same(&e->id, &r->vms[i])) {
 				t->vms[i].alive = e->alive;
@@ -149,7 +151,7 @@ static int trailer_vms(const struct recorder *r, const struct session *s, struct
 	return 0;
 }
 
-int recorder_finish(struct recorder *r, struct session *s)
+int recorder_finish(struct recorder *r, const struct report_ctx *rep, const struct vm_table *table)
 {
 	struct rec_trailer t = { .end_mono_ns = (uint64_t)(st_now() * 1e9), .nvms = r->nvms };
 	int err;
@@ -162,15 +164,15 @@ int recorder_finish(struct recorder *r, struct session *s)
 	}
 	t.events = r->events;
 	/* the session's final figures: read after the probes were detached */
-	memcpy(t.drops, s->rep.drops, sizeof(t.drops));
-	memcpy(t.lost, s->rep.lost, sizeof(t.lost));
-	err = trailer_vms(r, s, &t);
+	memcpy(t.drops, rep->drops, sizeof(t.drops));
+	memcpy(t.lost, rep->lost, sizeof(t.lost));
+	err = trailer_vms(r, table, &t);
 	if (err)
 		return err;
 	err = rec_writer_finish(&r->w, &t);
 	free(t.vms);
 	if (!err) {
-		uint64_t lost = s->rep.drops[ST_DROP_RINGBUF_FULL];
+		uint64_t lost = rep->drops[ST_DROP_RINGBUF_FULL];
 		struct stat st = { 0 };
 
 		fstat(r->w.fd, &st);

@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include "record/recfile.h"
 #include "output/report.h"
-#include "trace/session.h"
+#include "trace/tracer.h"
+#include "trace/vm_table.h"
 
 struct recorder {
 	struct rec_writer w;
@@ -23,7 +24,8 @@ struct recorder {
 };
 
 /* Opens FILE.partial and writes the header (after the session started). */
-int recorder_start(struct recorder *r, const char *path, struct session *s, double wall_start);
+int recorder_start(struct recorder *r, const char *path, const struct report_ctx *rep,
+		   const struct tracer *tracer, double start_mono, double wall_start);
 /* Bytes of the recording on disk so far. */
 uint64_t recorder_bytes(const struct recorder *r);
 /* Drains the ring buffer; writes a block at least every second. */
@@ -34,7 +36,7 @@ int recorder_fd(const struct recorder *r);
  * Drains the rest, writes the trailer (drops and lost events from the
  * session's last refresh), renames to FILE. 0 or -errno.
  */
-int recorder_finish(struct recorder *r, struct session *s);
+int recorder_finish(struct recorder *r, const struct report_ctx *rep, const struct vm_table *table);
 void recorder_close(struct recorder *r);
 /*
  * What was recorded so far, as a report shows it (@finished: trailer on

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "figures/figures_json.h"
+#include "figures/figures.h"
 #include "trace/vm_name.h"
 #include "trace/vm_table.h"
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "microguest.h"
-#include "figures/figures_json.h"
+#include "output/figures_json.h"
 
 static int usage(const char *prog)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The figure table (figures.h) as JSON. */
 #include "figures/figures.h"
-#include "figures/figures_json.h"
+#include "output/figures_json.h"
 #include "figures/hist.h"
 
 static void hist_json(struct json *j, const char *key, const struct st_hist *h, uint32_t last)

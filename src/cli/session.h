@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include "clock.h"
 #include "cli/options.h"
 #include "output/report.h"
 #include "trace/tracer.h"
@@ -22,7 +23,6 @@ extern volatile sig_atomic_t st_stop_signal;
 
 /* SIGINT/SIGTERM/SIGHUP stop the session cleanly (st_stop_signal). */
 void st_install_signals(void);
-double st_now(void);
 /* Starts the tracer; returns 0 or an ST_EXIT_* status (message printed). */
 int session_start(struct session *s, const struct st_options *o);
 /* Refreshes the VM table and the report context (drops, elapsed). */

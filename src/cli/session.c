@@ -4,7 +4,7 @@
 #include <time.h>
 #include <sys/utsname.h>
 
-#include "trace/session.h"
+#include "cli/session.h"
 
 /* KVM's own statistics of a live VM are read this often (README). */
 #define KVM_STATS_PERIOD_S	1.0
@@ -25,14 +25,6 @@ void st_install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-double st_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int session_start(struct session *s, const struct st_options *o)
