@@ -36,7 +36,7 @@ void st_figures_each(const struct st_vm_counters *want, const struct st_vm_count
 			hist_cells(f, want, got, fn, arg);
 			continue;
 		}
-		if (f->view)
+		if (st_fig_is_view(f))
 			continue;	/* its cells are another figure's */
 		for (int cell = 0; cell < st_fig_cells(f); cell++) {
 			st_fig_cell_name(f, cell, name, sizeof(name));

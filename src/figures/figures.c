@@ -18,7 +18,7 @@ static const struct st_dim split_result = { "result", st_split_names, ST_SPLITS,
 
 const struct st_figure st_figures[] = {
 	{ .name = "translation_writes", .prom = "shadowtrace_translation_writes_total",
-	  .title = "translation writes", .offset = AT(writes), .ndims = 3, .shown = 1, .view = true,
+	  .title = "translation writes", .offset = AT(writes), .ndims = 3, .shown = 1,
 	  COUNTER(&origin, &page_kind, &level),
 	  .help = "Writes to KVM's shadowed-translation cache, by origin." },
 	{ .name = "translation_writes_by_page", .prom = "shadowtrace_translation_writes_by_page_total",
@@ -172,6 +172,6 @@ void st_figures_list(FILE *out)
 		for (int d = 0; d < f->shown; d++)
 			fprintf(out, "%s%s", d ? "," : "", f->dims[d]->label);
 		fprintf(out, "%s\t%s\t%s\t%s\n", f->shown ? "" : "-",
-			f->view ? "view" : f->timing ? "count" : "yes", f->prom, f->help);
+			st_fig_is_view(f) ? "view" : f->timing ? "count" : "yes", f->prom, f->help);
 	}
 }

@@ -22,7 +22,7 @@ struct st_dim {
 	const char *label;		/* Prometheus label, JSON key of a row */
 	const char *const *values;
 	int n;
-	bool numeric;			/* JSON: the value is a number (levels) */
+	bool numeric;			/* JSON: the value's name is a number (levels) */
 	const char *sep;		/* before it in a cell's name: "." or "->" */
 	const char *prefix;		/* before its value in a cell's name: "L" */
 };
@@ -43,7 +43,6 @@ struct st_figure {
 	const struct st_dim *dims[ST_FIG_DIMS_MAX];
 	int ndims, shown;		/* shown < ndims: the rest summed (a view) */
 	bool sparse;			/* rows of zero left out (JSON arrays, Prometheus) */
-	bool view;			/* a sum of another figure's cells: not compared */
 	/* histograms */
 	int hist;			/* enum st_hist_id */
 	const char *unit;
@@ -54,6 +53,12 @@ struct st_figure {
 
 extern const struct st_figure st_figures[];
 extern const int st_figures_n;
+
+/* A view sums another figure's cells (the dims not shown): it is not compared itself. */
+static inline bool st_fig_is_view(const struct st_figure *f)
+{
+	return f->shown < f->ndims;
+}
 
 /* Cells of a counter figure (its full shape) and one by flat index. */
 int st_fig_cells(const struct st_figure *f);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The figure table (figures.h) as JSON. */
+#include <stdlib.h>
+
 #include "figures/figures.h"
 #include "output/figures_json.h"
 #include "figures/hist.h"
@@ -35,7 +37,7 @@ static void row_json(struct json *j, const struct st_figure *f, int cell, uint64
 		int v = st_fig_shown_coord(f, cell, d);
 
 		if (dim->numeric)
-			json_u64(j, dim->label, (uint64_t)v + 1);
+			json_u64(j, dim->label, strtoull(dim->values[v], NULL, 10));
 		else
 			json_str(j, dim->label, dim->values[v]);
 	}
