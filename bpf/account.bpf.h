@@ -329,11 +329,22 @@ static __always_inline void account_page_event(struct vm_ref *v, __u64 spt, __u3
 		v->info->live_sps--;
 }
 
-/* An eager huge page split (@result: enum st_split). */
-static __always_inline void account_split(struct vm_ref *v, __u32 result)
+/*
+ * An eager huge page split (@result: enum st_split). @stores: what the
+ * mode saw of its writes (ST_SPLIT_STORES_*, record.h). A mode that cannot
+ * see them still knows them when the split filled a child page it had just
+ * created: each of its SPTEs was written once (KVM only skips present ones).
+ */
+static __always_inline void account_split(struct vm_ref *v, __u32 result, __u32 stores)
 {
-	emit(v->slot, ST_EV_SPLIT, 0, 0, 0, result, 0, 0);
+	emit(v->slot, ST_EV_SPLIT, 0, 0, 0, result, stores, 0);
 	v->c->splits[result < ST_SPLITS ? result : ST_SPLIT_FAILED]++;
+	if (result != ST_SPLIT_OK || stores == ST_SPLIT_STORES_SEEN)
+		return;
+	if (stores == ST_SPLIT_STORES_UNSEEN)
+		v->c->unobservable[ST_UNSEEN_SPLIT_WRITES]++;
+	else
+		v->c->writes[ST_ORIGIN_SPLIT][ST_KIND_DIRECT][level_index(stores)] += ST_SPTES_PER_PAGE;
 }
 
 #endif

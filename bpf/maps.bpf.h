@@ -46,6 +46,8 @@ ST_GLOBAL const volatile bool stores_need_mark ST_INIT(false);
  * paging64_sync_page) the page's next store may be a fault's.
  */
 ST_GLOBAL const volatile bool sync_return_seen ST_INIT(false);
+/* A function probe sees the stores of eager huge page splits. */
+ST_GLOBAL const volatile bool split_stores_seen ST_INIT(false);
 /* shadowtrace record: every accounting call is also emitted as an event */
 ST_GLOBAL const volatile bool recording ST_INIT(false);
 ST_GLOBAL const volatile __u64 ring_bytes ST_INIT(4096);	/* = the events ring buffer's size */
@@ -125,6 +127,7 @@ struct st_call {
 /* Per-CPU scratch: state that lives within one mmu_lock critical section. */
 struct st_cpu {
 	__u32 last_vm;		/* VM slot + 1 of the last page got */
+	bool last_created;	/* and KVM had just created that page */
 	__u32 sync_vm;		/* VM slot + 1 of the page being synced */
 	__u64 sync_spt;		/* that page, till its sync is resolved */
 	struct st_call call;

@@ -76,8 +76,10 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 	}
 	if (!created) {
 		/* a page found in KVM's hash: adopt its VM if new to us */
-		if (sp_lookup((__u64)BPF_CORE_READ(sp, spt), sp, &v))
+		if (sp_lookup((__u64)BPF_CORE_READ(sp, spt), sp, &v)) {
 			x->last_vm = v.slot + 1;
+			x->last_created = false;
+		}
 		return 0;
 	}
 	kvm = kvm_of_new_sp(sp);
@@ -91,6 +93,7 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 	if (track_sp(sp, false, &v))
 		account_page_event(&v, (__u64)BPF_CORE_READ(sp, spt), ST_SP_CREATED, ST_EVF_COUNTED);
 	x->last_vm = v.slot + 1;
+	x->last_created = true;
 	return 0;
 }
 
@@ -211,6 +214,12 @@ int BPF_PROG(tp_split_huge_page, u64 gfn, u64 spte, int level, int errno)
 	if (!traced_process() || !(x = cpu()) || !x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
 		return 0;
 	resolve_pending(&v);
-	account_split(&v, errno ? ST_SPLIT_FAILED : ST_SPLIT_OK);
+	if (errno == -11)	/* -EAGAIN: caches refilled, KVM splits this SPTE again */
+		account_split(&v, ST_SPLIT_RETRIED, ST_SPLIT_STORES_SEEN);
+	else if (errno)
+		account_split(&v, ST_SPLIT_FAILED, ST_SPLIT_STORES_SEEN);
+	else	/* the child page was got just before, on this CPU: new, or reused */
+		account_split(&v, ST_SPLIT_OK, split_stores_seen ? ST_SPLIT_STORES_SEEN :
+			      x->last_created ? level - 1 : ST_SPLIT_STORES_UNSEEN);
 	return 0;
 }

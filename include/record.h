@@ -92,8 +92,14 @@ enum st_event_type {
  *   WRITE       a old translation, b new translation, time: tick if used
  *   DIRECT_WRITE a gfn written (origin in flags)
  *   SYNC_DROP   a enum st_sync_drop, b |gfn distance| (GFN drops)
- *   SPLIT       a enum st_split
+ *   SPLIT       a enum st_split, b what of its writes a mode could not see
+ *               (ST_SPLIT_STORES_*; 0 in recordings of older versions)
  */
+/* A split's writes, when the attach mode cannot see them (SPLIT's @b). */
+#define ST_SPLIT_STORES_SEEN	0u	/* counted as they were made */
+#define ST_SPLIT_STORES_UNSEEN	0xffu	/* into a reused child page: unknown */
+/* otherwise: the level of a new child page, which the split fills whole */
+
 struct st_event {
 	__u8 type;
 	__u8 flags;

@@ -53,8 +53,15 @@ enum st_sp_event {
 
 enum st_split {
 	ST_SPLIT_OK,
-	ST_SPLIT_FAILED,
+	ST_SPLIT_FAILED,	/* e.g. -ENOMEM, -ENOSPC */
+	ST_SPLIT_RETRIED,	/* -EAGAIN: KVM refilled its caches and splits it again */
 	ST_SPLITS,
+};
+
+/* What an attach mode could not see, counted (never a silent zero). */
+enum st_unseen {
+	ST_UNSEEN_SPLIT_WRITES,	/* splits into a reused child page: its writes unseen */
+	ST_UNSEENS,
 };
 
 enum st_hist_id {
@@ -85,6 +92,7 @@ struct st_vm_counters {
 	__u64 sync_drops[ST_SYNC_DROPS];
 	__u64 sp_events[ST_SP_EVENTS];
 	__u64 splits[ST_SPLITS];
+	__u64 unobservable[ST_UNSEENS];
 	__u64 lifetimes_untracked; /* slot lifetimes whose change count was lost */
 	struct st_hist hist[ST_HISTS];
 };

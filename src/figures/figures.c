@@ -11,6 +11,7 @@ static const struct st_dim mismatch = { "kind", st_mismatch_names, ST_MISMATCHES
 static const struct st_dim drop_reason = { "reason", st_sync_drop_names, ST_SYNC_DROPS, false, ".", "" };
 static const struct st_dim sp_event = { "event", st_sp_event_names, ST_SP_EVENTS, false, ".", "" };
 static const struct st_dim split_result = { "result", st_split_names, ST_SPLITS, false, ".", "" };
+static const struct st_dim unseen = { "what", st_unseen_names, ST_UNSEENS, false, ".", "" };
 
 #define AT(field) offsetof(struct st_vm_counters, field)
 #define COUNTER(...) .kind = ST_FIG_COUNTER, .dims = { __VA_ARGS__ }
@@ -47,7 +48,12 @@ const struct st_figure st_figures[] = {
 	  COUNTER(&sp_event), .help = "Shadow page events." },
 	{ .name = "splits", .prom = "shadowtrace_splits_total",
 	  .title = "splits", .offset = AT(splits), .ndims = 1, .shown = 1,
-	  COUNTER(&split_result), .help = "Eager huge page splits of the shadow MMU." },
+	  COUNTER(&split_result),
+	  .help = "Eager huge page splits of the shadow MMU; retried: -EAGAIN, KVM splits again." },
+	{ .name = "unobservable", .prom = "shadowtrace_unobservable_total",
+	  .title = "unobservable", .offset = AT(unobservable), .ndims = 1, .shown = 1,
+	  COUNTER(&unseen),
+	  .help = "Events this attach mode could not see: split_writes, splits whose writes went unseen." },
 	{ .name = "lifetimes_untracked", .prom = "shadowtrace_untracked_lifetimes_total",
 	  .title = "untracked lifetimes", .offset = AT(lifetimes_untracked), COUNTER(NULL),
 	  .help = "Slot lifetimes whose change count was lost to a full churn table." },

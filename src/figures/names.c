@@ -8,7 +8,8 @@ const char *const st_kind_names[ST_KINDS] = { "indirect", "direct" };
 const char *const st_mismatch_names[ST_MISMATCHES] = { "sync", "direct" };
 const char *const st_sync_drop_names[ST_SYNC_DROPS] = { "gfn", "invalid", "other", "unreadable" };
 const char *const st_sp_event_names[ST_SP_EVENTS] = { "created", "synced", "unsynced", "zapped" };
-const char *const st_split_names[ST_SPLITS] = { "ok", "failed" };
+const char *const st_split_names[ST_SPLITS] = { "ok", "failed", "retried" };
+const char *const st_unseen_names[ST_UNSEENS] = { "split_writes" };
 
 const char *const st_level_names[ST_LEVELS] = { "1", "2", "3", "4", "5" };
 const char *const st_access_names[ST_ACC_COMBOS] = {

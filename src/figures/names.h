@@ -12,6 +12,7 @@ extern const char *const st_mismatch_names[ST_MISMATCHES];
 extern const char *const st_sync_drop_names[ST_SYNC_DROPS];
 extern const char *const st_sp_event_names[ST_SP_EVENTS];
 extern const char *const st_split_names[ST_SPLITS];
+extern const char *const st_unseen_names[ST_UNSEENS];
 extern const char *const st_level_names[ST_LEVELS];
 extern const char *const st_access_names[ST_ACC_COMBOS];	/* KVM's "wux" letters */
 extern const char *const st_drop_names[ST_DROPS];

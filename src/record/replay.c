@@ -202,7 +202,7 @@ static int event(struct replay *rp, const struct st_event *e)
 			page_gone(rp, e->spt);
 		return 0;
 	case ST_EV_SPLIT:
-		account_split(&v, (uint32_t)e->a);
+		account_split(&v, (uint32_t)e->a, (uint32_t)e->b);
 		return 0;
 	default:
 		break;

@@ -102,7 +102,7 @@ static const char *const tracepoint_notes[PROBE_HOOKS] = {
 	[HOOK_SET_TRANSLATION] = "store resolved at the VM's next MMU event",
 	[HOOK_SET_ACCESS] = "marks the stores that change an SPTE (silent ones are not writes)",
 	[HOOK_SYNC] = "snapshot resolved at the VM's next MMU event",
-	[HOOK_SPLIT] = "splits counted; the stores a split makes are unseen",
+	[HOOK_SPLIT] = "a split into a new child page: its 512 writes; into a reused one: unobservable",
 };
 
 static const char *const mode_names[ST_ATTACH_MODES] = {
@@ -318,6 +318,7 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 	p->sync_stores_seen = false;
 	p->stores_need_mark = false;
 	p->sync_return_seen = false;
+	p->split_stores_seen = false;
 	for (int h = 0; h < PROBE_HOOKS; h++)
 		for_each_candidate(h, i) {
 			set_autoload(obj, candidates[h][i].entry, false);
@@ -334,6 +335,12 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 			p->stores_need_mark = true;
 		if (h == HOOK_SYNC && c->exit)
 			p->sync_return_seen = true;
+		/* a split's stores are seen where it and the stores have function probes */
+		if (h == HOOK_SPLIT) {
+			const struct candidate *st = chosen_of(p, HOOK_SET_TRANSLATION);
+
+			p->split_stores_seen = c->mode != TP && st && st->mode != TP;
+		}
 		if (c->mode == TP && c->entry)
 			p->needs_set_spte_tracepoint = true;
 		for (int j = 0; j < 2; j++) {

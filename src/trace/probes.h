@@ -46,6 +46,7 @@ struct probe_plan {
 	bool sync_stores_seen;		/* a function probe sees the stores of sync */
 	bool stores_need_mark;		/* it sees silent stores: the tracepoint marks */
 	bool sync_return_seen;		/* a probe at FNAME(sync_page)'s return */
+	bool split_stores_seen;		/* function probes see the stores of splits */
 	char summary[48];		/* modes in use, e.g. "fentry+tracepoint" */
 };
 

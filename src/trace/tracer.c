@@ -165,6 +165,7 @@ static struct tracer *tracer_open(const struct tracer_limits *lim, struct kernel
 	t->skel->rodata->sync_stores_seen = t->plan.sync_stores_seen;
 	t->skel->rodata->stores_need_mark = t->plan.stores_need_mark;
 	t->skel->rodata->sync_return_seen = t->plan.sync_return_seen;
+	t->skel->rodata->split_stores_seen = t->plan.split_stores_seen;
 	return t;
 fail:
 	tracer_stop(t);

@@ -22,7 +22,8 @@ static int usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--timing] [--expect] SCENARIO N\n"
 		"       %s --check-kvm\n"
-		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n", prog, prog);
+		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n"
+		"  nested (L1 with SVM and NPT runs an L2): nested-fault-churn nested-hugepage-dirtylog\n", prog, prog);
 	return MG_EXIT_USAGE;
 }
 

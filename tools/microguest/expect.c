@@ -62,6 +62,7 @@ void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *c)
 	memset(c, 0, sizeof(*c));
 	switch (s) {
 	case MG_FAULT_CHURN:
+	case MG_NESTED_FAULT_CHURN:	/* the same on L1's NPT: L2's code page, n reads, n writes */
 		fault_churn(c, n, l.data_pts);
 		break;
 	case MG_SYNC_FLIP:
@@ -96,6 +97,21 @@ void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *c)
 		c->first_writes += 1ULL + l.huge_pages;
 		lifetimes(c, 0, 1ULL + l.huge_pages);
 		pages(c, 4 + l.huge_pages);
+		break;
+	case MG_NESTED_HUGEPAGE_DIRTYLOG:
+		/*
+		 * L2's code page, one 2 MiB map per huge NPT leaf; dirty logging
+		 * splits each into a new direct child page (512 writes); then n
+		 * 4 KiB write faults land in those children
+		 */
+		c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += 1;
+		c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][1] += l.huge_pages;
+		c->writes[ST_ORIGIN_SPLIT][ST_KIND_DIRECT][0] += (__u64)ST_SPTES_PER_PAGE * l.huge_pages;
+		c->writes[ST_ORIGIN_FAULT][ST_KIND_DIRECT][0] += n;
+		c->first_writes += 1ULL + l.huge_pages;
+		lifetimes(c, 0, 1ULL + l.huge_pages);
+		pages(c, 4 + l.huge_pages);
+		c->splits[ST_SPLIT_OK] += l.huge_pages;
 		break;
 	case MG_PREFETCH:
 		/* one fault per 8-entry group, KVM prefetches the rest */

@@ -17,6 +17,20 @@
 #define CODE_GPA	0x100000ULL	/* likewise */
 #define DATA_GPA	0x200000ULL
 
+/*
+ * Nested scenarios: L1's structures for its L2. L2 runs with paging off,
+ * so its only translation is L1's NPT, identity: L2 gpa X is L1 gpa X.
+ */
+#define NPT_PML4_GPA	0x30000ULL
+#define NPT_PDPT_GPA	0x31000ULL
+#define NPT_PD_GPA	0x32000ULL
+#define NPT_PT0_GPA	0x33000ULL	/* maps L2's code page */
+#define NPT_DATA_PT_GPA	0x34000ULL	/* up to 32 consecutive PTs */
+#define VMCB_GPA	0x60000ULL
+#define HSAVE_GPA	0x61000ULL
+#define IOPM_GPA	0x62000ULL	/* 12 KiB: every port intercepted */
+#define L2_CODE_GPA	0x108000ULL	/* alone in its 8-entry NPT group */
+
 #define PTE_P	0x1ULL
 #define PTE_W	0x2ULL
 #define PTE_U	0x4ULL
@@ -34,6 +48,7 @@ struct mg_layout {
 	uint64_t mem_size;
 	bool huge;
 	bool accessed;			/* data PTEs start with Accessed=1 */
+	bool nested;			/* an L2 runs on L1's NPT */
 };
 
 static inline unsigned int div_up(unsigned int a, unsigned int b)
@@ -46,7 +61,8 @@ static inline void mg_layout(enum mg_scenario s, unsigned int n, struct mg_layou
 	uint64_t pages;
 
 	*l = (struct mg_layout){ .n = n };
-	l->huge = s == MG_HUGEPAGE_DIRTYLOG;
+	l->huge = s == MG_HUGEPAGE_DIRTYLOG || s == MG_NESTED_HUGEPAGE_DIRTYLOG;
+	l->nested = mg_scenario_nested(s);
 	l->accessed = s == MG_PREFETCH;
 	if (l->huge) {
 		l->huge_pages = div_up(n, 512);

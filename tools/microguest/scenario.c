@@ -18,11 +18,18 @@ static const char *const names[MG_SCENARIOS] = {
 	[MG_PREFETCH] = "prefetch",
 	[MG_REUSE] = "reuse",
 	[MG_SYNC_KEEP] = "sync-keep",
+	[MG_NESTED_FAULT_CHURN] = "nested-fault-churn",
+	[MG_NESTED_HUGEPAGE_DIRTYLOG] = "nested-hugepage-dirtylog",
 };
 
 const char *mg_scenario_name(enum mg_scenario s)
 {
 	return s < MG_SCENARIOS ? names[s] : "?";
+}
+
+bool mg_scenario_nested(enum mg_scenario s)
+{
+	return s == MG_NESTED_FAULT_CHURN || s == MG_NESTED_HUGEPAGE_DIRTYLOG;
 }
 
 int mg_scenario_parse(const char *name, enum mg_scenario *out)

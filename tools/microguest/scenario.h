@@ -21,6 +21,9 @@ enum mg_scenario {
 	MG_PREFETCH,		/* accessed PTEs: one fault maps 8 pages */
 	MG_REUSE,		/* fault-churn, then memslot delete/re-add and again (--passes) */
 	MG_SYNC_KEEP,		/* fault-churn, guest rewrites its PTEs as they were, CR3 switch */
+	/* nested: an L1 micro-hypervisor (SVM, NPT) runs an L2; KVM shadows L1's NPT */
+	MG_NESTED_FAULT_CHURN,	/* L2 reads N pages, then writes them (4 KiB NPT leaves) */
+	MG_NESTED_HUGEPAGE_DIRTYLOG, /* 2 MiB NPT leaves, dirty logging: eager split */
 	MG_SCENARIOS,
 };
 
@@ -35,6 +38,8 @@ enum mg_scenario {
 #define MG_EXIT_GUEST		5	/* guest did not behave as scripted */
 
 const char *mg_scenario_name(enum mg_scenario s);
+/* Whether @s runs an L2 guest: it needs nested SVM with NPT (kvm_amd npt=1 nested=1). */
+bool mg_scenario_nested(enum mg_scenario s);
 int mg_scenario_parse(const char *name, enum mg_scenario *out);
 /* NULL if @n is valid for @s, else why not. */
 const char *mg_check_n(enum mg_scenario s, unsigned int n);

@@ -20,6 +20,7 @@
 #include "microguest.h"
 #include "vm.h"
 #include "layout.h"
+#include "nested.h"
 
 /* Guest routines; each ends with "out 0x10, al" (done) and "jmp $". */
 static const uint8_t guest_code[] = {
@@ -208,6 +209,15 @@ static int run_steps(struct mg_vm *vm, enum mg_scenario s, const struct mg_layou
 				r = fault_churn(vm, l->n);
 		}
 		return r;
+	case MG_NESTED_FAULT_CHURN:
+		r = mg_nested_read(vm, l->n, 4096);
+		return r ? r : mg_nested_write(vm, l->n, 4096);
+	case MG_NESTED_HUGEPAGE_DIRTYLOG:
+		/* one write per 2 MiB page; dirty logging splits them eagerly */
+		r = mg_nested_write(vm, l->huge_pages, 2ULL << 20);
+		if (!r)
+			r = mg_vm_set_slot(vm, KVM_MEM_LOG_DIRTY_PAGES_FLAG);
+		return r ? r : mg_nested_write(vm, l->n, 4096);
 	default:
 		return MG_EXIT_USAGE;
 	}
@@ -233,15 +243,22 @@ int mg_run(enum mg_scenario s, unsigned int n, uint64_t *guest_ns, char *err, si
 	if (!r && l.huge && mg_vm_thp_bytes(&vm) < l.mem_size) {
 		snprintf(err, errlen,
 			 "transparent huge pages unavailable (%llu of %llu bytes huge); "
-			 "hugepage-dirtylog needs THP 'madvise' or 'always'",
+			 "the hugepage scenarios need THP 'madvise' or 'always'",
 			 (unsigned long long)mg_vm_thp_bytes(&vm),
 			 (unsigned long long)l.mem_size);
 		r = MG_EXIT_PRECONDITION;
 	}
 	if (!r) {
 		build_tables(&vm, &l);
-		r = mg_vm_start_long_mode(&vm, PML4A_GPA, TSS_GPA);
+		r = mg_vm_start_long_mode(&vm, PML4A_GPA, TSS_GPA, l.nested);
 	}
+	if (!r && l.nested && !vm.nested_npt) {
+		snprintf(err, errlen, "KVM offers no nested SVM with nested paging here; "
+			 "the nested scenarios need kvm_amd nested=1 npt=1");
+		r = MG_EXIT_PRECONDITION;
+	}
+	if (!r && l.nested)
+		r = mg_nested_setup(&vm, &l);
 	t0 = now_ns();
 	if (!r)
 		r = run_steps(&vm, s, &l);

@@ -38,6 +38,14 @@ static int set_cpuid(struct mg_vm *vm)
 		return fail(vm, MG_EXIT_GUEST, "out of memory");
 	cpuid->nent = max;
 	r = ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid);
+	/* SVM (0x80000001 ecx bit 2) and nested paging (0x8000000a edx bit 0) */
+	for (unsigned int i = 0, svm = 0, np = 0; !r && i < cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		svm |= e->function == 0x80000001 && (e->ecx & 1u << 2);
+		np |= e->function == 0x8000000a && (e->edx & 1u);
+		vm->nested_npt = svm && np;
+	}
 	if (!r)
 		r = ioctl(vm->vcpu_fd, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
@@ -140,21 +148,21 @@ int mg_vm_delete_slot(struct mg_vm *vm)
 	return slot_ioctl(vm, 0, 0);
 }
 
-static void user_segment(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code, uint8_t dpl)
 {
 	memset(s, 0, sizeof(*s));
 	s->limit = 0xffffffff;
 	s->selector = sel;
 	s->type = type;
 	s->present = 1;
-	s->dpl = 3;
+	s->dpl = dpl;
 	s->s = 1;
 	s->g = 1;
 	s->l = code;
 	s->db = !code;
 }
 
-int mg_vm_start_long_mode(struct mg_vm *vm, uint64_t cr3, uint64_t tss_gpa)
+int mg_vm_start_long_mode(struct mg_vm *vm, uint64_t cr3, uint64_t tss_gpa, bool hypervisor)
 {
 	struct kvm_sregs sregs;
 
@@ -164,8 +172,13 @@ int mg_vm_start_long_mode(struct mg_vm *vm, uint64_t cr3, uint64_t tss_gpa)
 	 * CPL 3 code: under PVM, CPL 0 guest code is emulated and hardly
 	 * faults; CPL 3 code runs natively and faults on every first touch.
 	 */
-	user_segment(&sregs.cs, 0x33, 0xb, true);
-	user_segment(&sregs.ds, 0x2b, 0x3, false);
+	if (hypervisor) {	/* VMRUN needs CPL 0; nested runs never meet PVM */
+		flat_segment(&sregs.cs, 0x08, 0xb, true, 0);
+		flat_segment(&sregs.ds, 0x10, 0x3, false, 0);
+	} else {
+		flat_segment(&sregs.cs, 0x33, 0xb, true, 3);
+		flat_segment(&sregs.ds, 0x2b, 0x3, false, 3);
+	}
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	memset(&sregs.tr, 0, sizeof(sregs.tr));
 	sregs.tr.selector = 0x40;
@@ -180,10 +193,22 @@ int mg_vm_start_long_mode(struct mg_vm *vm, uint64_t cr3, uint64_t tss_gpa)
 	sregs.tr.present = 1;
 	sregs.cr0 = 0x80000011;	/* PG | ET | PE */
 	sregs.cr4 = 0x20;	/* PAE */
-	sregs.efer = 0x500;	/* LME | LMA */
+	sregs.efer = 0x500 | (hypervisor ? 0x1000 : 0);	/* LME | LMA (| SVME) */
 	sregs.cr3 = cr3;
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs))
 		return fail(vm, MG_EXIT_NO_KVM, "KVM_SET_SREGS: %s", strerror(errno));
+	return 0;
+}
+
+int mg_vm_set_msr(struct mg_vm *vm, uint32_t index, uint64_t value)
+{
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry entry;
+	} msrs = { .head.nmsrs = 1, .entry = { .index = index, .data = value } };
+
+	if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &msrs) != 1)
+		return fail(vm, MG_EXIT_NO_KVM, "KVM_SET_MSRS %#x: %s", index, strerror(errno));
 	return 0;
 }
 
@@ -219,7 +244,7 @@ int mg_vm_call(struct mg_vm *vm, const struct mg_call *c)
 {
 	struct kvm_regs regs = {
 		.rip = c->rip, .rdi = c->rdi, .rsi = c->rsi,
-		.rcx = c->rcx, .rdx = c->rdx, .rbx = c->rbx,
+		.rcx = c->rcx, .rdx = c->rdx, .rbx = c->rbx, .rax = c->rax,
 		.rflags = 0x3002,	/* IOPL 3: "out" works at CPL 3 */
 	};
 

@@ -15,20 +15,23 @@ struct mg_vm {
 	size_t map_len;
 	uint8_t *mem;		/* guest physical 0, 2 MiB aligned */
 	uint64_t mem_size;
+	bool nested_npt;	/* KVM offers the vCPU SVM with nested paging */
 	char *err;		/* one-line reason of the last failure */
 	size_t errlen;
 };
 
 /* Routine arguments, in the registers the guest code expects. */
 struct mg_call {
-	uint64_t rip, rdi, rsi, rcx, rdx, rbx;
+	uint64_t rip, rdi, rsi, rcx, rdx, rbx, rax;
 };
 
 /* Returns 0, or an MG_EXIT_* status with @vm->err filled. */
 int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, bool thp);
 int mg_vm_set_slot(struct mg_vm *vm, uint32_t flags);
 int mg_vm_delete_slot(struct mg_vm *vm);
-int mg_vm_start_long_mode(struct mg_vm *vm, uint64_t cr3, uint64_t tss_gpa);
+/* At CPL 3; @hypervisor: at CPL 0 with EFER.SVME, so that it can run VMRUN. */
+int mg_vm_start_long_mode(struct mg_vm *vm, uint64_t cr3, uint64_t tss_gpa, bool hypervisor);
+int mg_vm_set_msr(struct mg_vm *vm, uint32_t index, uint64_t value);
 int mg_vm_set_cr3(struct mg_vm *vm, uint64_t cr3);
 /* Run a guest routine until it reports done with "out 0x10, al". */
 int mg_vm_call(struct mg_vm *vm, const struct mg_call *c);
