@@ -46,6 +46,8 @@ ST_GLOBAL const volatile bool stores_need_mark ST_INIT(false);
  * paging64_sync_page) the page's next store may be a fault's.
  */
 ST_GLOBAL const volatile bool sync_return_seen ST_INIT(false);
+/* Nested guests' tables are AMD's NPT: their gptes read as 64-bit paging's. */
+ST_GLOBAL const volatile bool nested_tables_npt ST_INIT(false);
 /* A function probe sees the stores of eager huge page splits. */
 ST_GLOBAL const volatile bool split_stores_seen ST_INIT(false);
 /* shadowtrace record: every accounting call is also emitted as an event */

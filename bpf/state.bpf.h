@@ -46,6 +46,42 @@ static __always_inline int vm_ref_of_sp(const struct st_sp *s, struct vm_ref *v)
 	return -1;
 }
 
+struct own_vm_ctx {
+	__u32 tgid, found, slot;
+};
+
+static long find_own_vm(__u32 i, void *data)
+{
+	struct own_vm_ctx *o = data;
+	struct st_vm_info *info = bpf_map_lookup_elem(&vms, &i);
+
+	if (info && info->state == ST_VM_LIVE && info->pid == o->tgid && (info->mmu & ST_MMU_SHADOW)) {
+		o->found++;
+		o->slot = i;
+	}
+	return o->found > 1;
+}
+
+/*
+ * The VM with shadow pages of the current process, for an event that names
+ * none (a split KVM gave up or retries, from a VM ioctl: no vCPU, no page).
+ * 0: found; 1: the process has none, the event is not ours (the TDP MMU's);
+ * -1: several, which one is unknown (counted as a drop).
+ */
+static __always_inline int vm_of_current_process(struct vm_ref *v)
+{
+	struct own_vm_ctx o = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+
+	bpf_loop(max_vms, find_own_vm, &o, 0);
+	if (!o.found)
+		return 1;
+	if (o.found > 1 || vm_ref_of_slot(o.slot, v)) {
+		drop(ST_DROP_UNKNOWN_VM);
+		return -1;
+	}
+	return 0;
+}
+
 struct clear_ctx {
 	struct st_sp *s;
 };

@@ -178,8 +178,8 @@ int BPF_PROG(tp_sync_page, struct kvm_mmu_page *sp)
 	}
 	resolve_pending(&v);
 	account_page_event(&v, f.spt, ST_SP_SYNCED, ST_EVF_COUNTED);
-	/* gptes of 64-bit/PAE legacy paging only; not 32-bit, not nested EPT */
-	pend_sync(&v, s, f.spt, !f.gpte4 && !f.guest_mode);
+	/* gptes of 64-bit/PAE paging and nested NPT only; not 32-bit, not nested EPT */
+	pend_sync(&v, s, f.spt, !f.gpte4 && (!f.guest_mode || nested_tables_npt));
 	x = sync_return_seen ? cpu() : NULL;
 	if (x) {	/* the probe at FNAME(sync_page)'s return resolves it at once */
 		x->sync_vm = v.slot + 1;
@@ -210,16 +210,24 @@ int BPF_PROG(tp_split_huge_page, u64 gfn, u64 spte, int level, int errno)
 	struct st_cpu *x;
 	struct vm_ref v;
 
-	/* no vCPU here: the split's child page was just got on this CPU */
-	if (!traced_process() || !(x = cpu()) || !x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
+	if (!traced_process() || !(x = cpu()))
+		return 0;
+	if (errno) {
+		/* no page got for it: the VM is the process's own */
+		if (vm_of_current_process(&v))
+			return 0;
+		resolve_pending(&v);
+		/* -EAGAIN: KVM refilled its caches and splits this SPTE again */
+		account_split(&v, errno == -11 ? ST_SPLIT_RETRIED : ST_SPLIT_FAILED,
+			      ST_SPLIT_STORES_SEEN);
+		return 0;
+	}
+	/* no vCPU here: the split's child page was just got on this CPU (0: TDP MMU's) */
+	if (!x->last_vm || vm_ref_of_slot(x->last_vm - 1, &v))
 		return 0;
 	resolve_pending(&v);
-	if (errno == -11)	/* -EAGAIN: caches refilled, KVM splits this SPTE again */
-		account_split(&v, ST_SPLIT_RETRIED, ST_SPLIT_STORES_SEEN);
-	else if (errno)
-		account_split(&v, ST_SPLIT_FAILED, ST_SPLIT_STORES_SEEN);
-	else	/* the child page was got just before, on this CPU: new, or reused */
-		account_split(&v, ST_SPLIT_OK, split_stores_seen ? ST_SPLIT_STORES_SEEN :
-			      x->last_created ? level - 1 : ST_SPLIT_STORES_UNSEEN);
+	/* that child page is new (the split wrote all of it), or a reused one */
+	account_split(&v, ST_SPLIT_OK, split_stores_seen ? ST_SPLIT_STORES_SEEN :
+		      x->last_created ? level - 1 : ST_SPLIT_STORES_UNSEEN);
 	return 0;
 }

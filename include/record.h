@@ -32,8 +32,10 @@
  *            length field 0 (it is the rest of the block):
  *            u64 end monotonic ns, u64 records written, u64 drops[ST_DROPS],
  *            u64 lost[ST_EV_TYPES] (ring buffer full, per event type),
+ *            (version 2:) u64 TDP MMU pages created, u64 zapped,
  *            u32 VM count, then the VM table, per VM in ST_EV_VM order
  *            (the first 8192): u8 alive, u8 pending write, u32 pid,
+ *            (version 2:) u8 its MMUs (enum st_mmu_seen bits),
  *            u8 name length, the name.
  *   VM table: a VM is first seen (and adopted) during the run, so the VMs
  *            appear in the stream as ST_EV_VM records when first seen, and
@@ -52,7 +54,7 @@
 #endif
 
 #define ST_REC_MAGIC		"SHTRACE\n"
-#define ST_REC_VERSION		1
+#define ST_REC_VERSION		2	/* 2: the trailer holds the MMUs; 1 is read too */
 #define ST_REC_BLOCK_MAGIC	0x314b4c42u	/* "BLK1" */
 #define ST_REC_BLOCK_MAX	(1u << 20)	/* raw bytes per block */
 #define ST_REC_HEADER_MAX	4096

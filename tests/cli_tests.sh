@@ -303,3 +303,14 @@ kernel_attach_modes() {
 		fi
 	done
 }
+
+# The seed recordings are of format 1 (no MMUs in their trailer): still
+# read, to their ground truth, and no MMU is made up for them.
+cli_report_reads_format_1() {
+	[[ $(od -An -tu4 -j8 -N4 tests/fuzz/seeds/fault-churn.strec | tr -d ' ') == 1 ]]
+	"$ST_BIN" report --json tests/fuzz/seeds/fault-churn.strec >"$TMP/trace.json"
+	expect_vm fault-churn-1 fault-churn 8
+	expect_vm fault-churn-2 fault-churn 8
+	jq -e '.recording.complete and (has("tdp_mmu_pages") | not) and ([.vms[] | has("mmu")] | any | not)' \
+		"$TMP/trace.json" >/dev/null
+}

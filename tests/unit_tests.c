@@ -353,8 +353,12 @@ static void test_u64map(void)
 /* fields are little-endian whatever the host; the trailer round-trips */
 static void test_record_fields(void)
 {
-	struct rec_trailer_vm vms[2] = { { 1, 0, 42, "web-1" }, { 0, 1, 4242, "" } };
-	struct rec_trailer t = { .end_mono_ns = 123456789, .events = 1000, .nvms = 2, .vms = vms }, u;
+	struct rec_trailer_vm vms[2] = {
+		{ .alive = 1, .pid = 42, .mmu = ST_MMU_TDP | ST_MMU_SHADOW, .name = "web-1" },
+		{ .pending = 1, .pid = 4242, .name = "" },
+	};
+	struct rec_trailer t = { .end_mono_ns = 123456789, .events = 1000, .nvms = 2, .vms = vms,
+				 .tdp_mmu_pages = { 5, 3 } }, u;
 	uint8_t b[8], buf[1024];
 
 	rec_put64(b, 0x0102030405060708ULL);
@@ -366,7 +370,7 @@ static void test_record_fields(void)
 	t.lost[ST_EV_WRITE] = 7;
 	CHECK(rec_trailer_size(&t) <= sizeof(buf));
 	rec_trailer_encode(&t, buf);
-	CHECK_EQ(rec_trailer_decode(buf, rec_trailer_size(&t), &u), 0);
+	CHECK_EQ(rec_trailer_decode(buf, rec_trailer_size(&t), ST_REC_VERSION, &u), 0);
 	CHECK_EQ(u.end_mono_ns, 123456789);
 	CHECK_EQ(u.events, 1000);
 	CHECK_EQ(u.drops[ST_DROP_RINGBUF_FULL], 7);
@@ -374,10 +378,15 @@ static void test_record_fields(void)
 	CHECK_EQ(u.nvms, 2);
 	CHECK_EQ(u.vms[1].pid, 4242);
 	CHECK_EQ(u.vms[1].pending, 1);
+	CHECK_EQ(u.vms[0].mmu, ST_MMU_TDP | ST_MMU_SHADOW);
+	CHECK_EQ(u.tdp_mmu_pages[0], 5);
+	CHECK_EQ(u.tdp_mmu_pages[1], 3);
 	CHECK(!strcmp(u.vms[0].name, "web-1") && !u.vms[1].name[0]);
 	free(u.vms);
 	/* a length that does not match its VM count is refused */
-	CHECK(rec_trailer_decode(buf, rec_trailer_size(&t) - 1, &u) == -1);
+	CHECK(rec_trailer_decode(buf, rec_trailer_size(&t) - 1, ST_REC_VERSION, &u) == -1);
+	/* version 1 had neither the TDP MMU counts nor each VM's MMUs: 16 + 2 bytes less */
+	CHECK(rec_trailer_decode(buf, rec_trailer_size(&t), 1, &u) == -1);
 }
 
 /* The reason line of a real refusal (Linux 6.12's log of tp_get_page). */

@@ -173,7 +173,7 @@ static void render(FILE *f, const struct report_ctx *r, const struct vm_table *t
 		     "Shadow pages tracked right now.", live_sps);
 	per_vm_value(f, t, "shadowtrace_pending_writes", "gauge",
 		     "Writes not yet resolved (at most one per VM).", pending);
-	if (!r->recording) {
+	if (r->mmu_known) {
 		family(f, "shadowtrace_vm_info", "gauge",
 		       "The MMU serving the VM: shadow, tdp, tdp+nested-shadow or unknown (no page yet).");
 		for (unsigned int i = 0; i < t->n; i++) {
@@ -196,7 +196,7 @@ static void render(FILE *f, const struct report_ctx *r, const struct vm_table *t
 	}
 	fprintf(f, "shadowtrace_dropped_events_total{reason=\"exited_vms_forgotten\"} %" PRIu64 "\n",
 		r->vms_forgotten);
-	if (!r->recording) {
+	if (r->mmu_known) {
 		family(f, "shadowtrace_tdp_mmu_pages_total", "counter",
 		       "TDP MMU (EPT/NPT) pages created and zapped: not shadow pages, left out.");
 		fprintf(f, "shadowtrace_tdp_mmu_pages_total{event=\"created\"} %" PRIu64 "\n",

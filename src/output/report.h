@@ -25,7 +25,9 @@ struct report_ctx {
 	uint64_t drops[ST_DROPS];
 	uint64_t lost[ST_EV_TYPES];	/* recording events lost, per type */
 	uint64_t vms_forgotten;
-	uint64_t tdp_mmu_pages[ST_SP_EVENTS];	/* live only: recordings do not hold it */
+	uint64_t tdp_mmu_pages[ST_SP_EVENTS];
+	/* the MMUs and TDP MMU pages are known: live, or a complete recording of version 2 */
+	bool mmu_known;
 	int64_t usage[ST_USAGES];	/* occupancy of the bounded maps */
 	uint32_t vm_slots_used;
 	struct tracer_limits limits;

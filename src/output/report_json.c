@@ -45,7 +45,7 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 		json_u64(&j, "pending_writes", e->pending);
 		json_u64(&j, "shadow_pages_adopted", e->adopted_sps);
 		json_u64(&j, "shadow_pages_live", e->live_sps);
-		if (!r->recording)	/* live only: recordings do not hold it */
+		if (r->mmu_known)
 			json_str(&j, "mmu", st_mmu_name(e->mmu));
 		st_json_vm_figures(&j, &e->c);
 		if (!r->recording)	/* live only */
@@ -66,12 +66,13 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 		json_u64(&j, st_drop_names[d], r->drops[d]);
 	json_u64(&j, "exited_vms_forgotten", r->vms_forgotten);
 	json_obj_end(&j);
-	if (!r->recording) {	/* a recording does not hold it */
+	if (r->mmu_known) {
 		json_obj_begin(&j, "tdp_mmu_pages");
 		json_u64(&j, "created", r->tdp_mmu_pages[ST_SP_CREATED]);
 		json_u64(&j, "zapped", r->tdp_mmu_pages[ST_SP_ZAPPED]);
 		json_obj_end(&j);
-	} else {
+	}
+	if (r->recording) {
 		const struct rec_summary *rs = r->recording;
 
 		json_obj_begin(&j, "recording");

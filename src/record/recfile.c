@@ -12,7 +12,9 @@
 #include "record/recfile.h"
 
 #define BLOCK_HDR	16	/* magic, raw length, compressed length, CRC-32 */
-#define TRAILER_FIXED	(4 + 16 + 8 * ST_DROPS + 8 * ST_EV_TYPES + 4)
+/* a trailer's size without its VM rows, and each row's without its name */
+#define TRAILER_FIXED(v)	(4 + 16 + 8 * ST_DROPS + 8 * ST_EV_TYPES + ((v) >= 2 ? 16 : 0) + 4)
+#define TRAILER_VM(v)		((v) >= 2 ? 8 : 7)
 
 void rec_put16(uint8_t *p, uint16_t v)
 {
@@ -196,10 +198,10 @@ void rec_writer_close(struct rec_writer *w)
 
 size_t rec_trailer_size(const struct rec_trailer *t)
 {
-	size_t n = TRAILER_FIXED;
+	size_t n = TRAILER_FIXED(ST_REC_VERSION);
 
 	for (uint32_t i = 0; i < t->nvms; i++)
-		n += 7 + strnlen(t->vms[i].name, sizeof(t->vms[i].name) - 1);
+		n += TRAILER_VM(ST_REC_VERSION) + strnlen(t->vms[i].name, sizeof(t->vms[i].name) - 1);
 	return n;
 }
 
@@ -217,6 +219,8 @@ void rec_trailer_encode(const struct rec_trailer *t, uint8_t *out)
 		rec_put64(p, t->drops[i]);
 	for (int i = 0; i < ST_EV_TYPES; i++, p += 8)
 		rec_put64(p, t->lost[i]);
+	for (int i = 0; i < 2; i++, p += 8)
+		rec_put64(p, t->tdp_mmu_pages[i]);
 	rec_put32(p, t->nvms); p += 4;
 	for (uint32_t i = 0; i < t->nvms; i++) {
 		size_t len = strnlen(t->vms[i].name, sizeof(t->vms[i].name) - 1);
@@ -224,19 +228,21 @@ void rec_trailer_encode(const struct rec_trailer *t, uint8_t *out)
 		p[0] = t->vms[i].alive;
 		p[1] = t->vms[i].pending;
 		rec_put32(p + 2, t->vms[i].pid);
-		p[6] = (uint8_t)len;
-		memcpy(p + 7, t->vms[i].name, len);
-		p += 7 + len;
+		p[6] = t->vms[i].mmu;
+		p[7] = (uint8_t)len;
+		memcpy(p + 8, t->vms[i].name, len);
+		p += 8 + len;
 	}
 }
 
-int rec_trailer_decode(const uint8_t *p, size_t len, struct rec_trailer *t)
+int rec_trailer_decode(const uint8_t *p, size_t len, uint32_t version, struct rec_trailer *t)
 {
 	const uint8_t *end = p + len;
+	const size_t row = TRAILER_VM(version);
 	uint32_t nvms;
 
 	memset(t, 0, sizeof(*t));
-	if (len < TRAILER_FIXED || p[0] != ST_REC_TRAILER || rec_get16(p + 2) != 0)
+	if (len < TRAILER_FIXED(version) || p[0] != ST_REC_TRAILER || rec_get16(p + 2) != 0)
 		return -1;
 	p += 4;
 	t->end_mono_ns = rec_get64(p); p += 8;
@@ -245,8 +251,10 @@ int rec_trailer_decode(const uint8_t *p, size_t len, struct rec_trailer *t)
 		t->drops[i] = rec_get64(p);
 	for (int i = 0; i < ST_EV_TYPES; i++, p += 8)
 		t->lost[i] = rec_get64(p);
+	for (int i = 0; version >= 2 && i < 2; i++, p += 8)
+		t->tdp_mmu_pages[i] = rec_get64(p);
 	nvms = rec_get32(p); p += 4;
-	if (nvms > REC_TRAILER_VMS_MAX || (size_t)(end - p) < (size_t)nvms * 7)
+	if (nvms > REC_TRAILER_VMS_MAX || (size_t)(end - p) < (size_t)nvms * row)
 		return -1;
 	t->vms = calloc(nvms ? nvms : 1, sizeof(*t->vms));
 	if (!t->vms)
@@ -255,13 +263,19 @@ int rec_trailer_decode(const uint8_t *p, size_t len, struct rec_trailer *t)
 	for (uint32_t i = 0; i < nvms; i++) {
 		struct rec_trailer_vm *v = &t->vms[i];
 
-		if (end - p < 7 || p[6] >= sizeof(v->name) || end - p - 7 < p[6])
+		size_t name_len;
+
+		if ((size_t)(end - p) < row)
+			goto bad;
+		name_len = p[row - 1];
+		if (name_len >= sizeof(v->name) || (size_t)(end - p) - row < name_len)
 			goto bad;
 		v->alive = p[0] != 0;
 		v->pending = p[1] != 0;
 		v->pid = rec_get32(p + 2);
-		memcpy(v->name, p + 7, p[6]);
-		p += 7 + p[6];
+		v->mmu = version >= 2 ? p[6] : 0;
+		memcpy(v->name, p + row, name_len);
+		p += row + name_len;
 	}
 	if (p == end)
 		return 0;
@@ -322,9 +336,10 @@ int rec_reader_open(struct rec_reader *r, FILE *f, const char *name)
 	if (read_exact(r, head, sizeof(head)) != 1 || memcmp(head, ST_REC_MAGIC, 8))
 		return stop(r, "not a shadowtrace recording (no \"SHTRACE\" header)");
 	version = rec_get32(head + 8);
-	if (version != ST_REC_VERSION)
-		return stop(r, "recording format version %u, this shadowtrace reads version %d",
+	if (version < 1 || version > ST_REC_VERSION)
+		return stop(r, "recording format version %u, this shadowtrace reads versions 1 to %d",
 			    version, ST_REC_VERSION);
+	r->version = version;
 	len = rec_get32(head + 12);
 	if (len < 32 || len > ST_REC_HEADER_MAX)
 		return stop(r, "header length %u out of range", len);

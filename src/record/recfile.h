@@ -24,6 +24,7 @@ struct rec_header {
 
 struct rec_trailer_vm {
 	uint8_t alive, pending;
+	uint8_t mmu;			/* enum st_mmu_seen bits (version 2) */
 	uint32_t pid;
 	char name[64];			/* as in its ST_EV_VM record */
 };
@@ -36,6 +37,7 @@ struct rec_trailer {
 	uint64_t events;		/* records written, the trailer aside */
 	uint64_t drops[ST_DROPS];
 	uint64_t lost[ST_EV_TYPES];
+	uint64_t tdp_mmu_pages[2];	/* created, zapped (version 2) */
 	uint32_t nvms;
 	struct rec_trailer_vm *vms;	/* nvms entries */
 };
@@ -75,6 +77,7 @@ struct rec_reader {
 	FILE *f;
 	const char *name;
 	struct rec_header h;
+	uint32_t version;		/* of the file's format */
 	uint8_t *raw, *zbuf;
 	uint64_t blocks;
 	uint64_t offset;		/* of the next block */
@@ -93,7 +96,7 @@ void rec_reader_close(struct rec_reader *r);
 /* Encodes / decodes the trailer record (type ST_REC_TRAILER). */
 size_t rec_trailer_size(const struct rec_trailer *t);
 void rec_trailer_encode(const struct rec_trailer *t, uint8_t *out);
-/* 0, or -1 if @len does not hold a valid trailer. t->vms is allocated. */
-int rec_trailer_decode(const uint8_t *p, size_t len, struct rec_trailer *t);
+/* 0, or -1 if @len does not hold a valid trailer of format @version. t->vms is allocated. */
+int rec_trailer_decode(const uint8_t *p, size_t len, uint32_t version, struct rec_trailer *t);
 
 #endif

@@ -142,6 +142,7 @@ static int trailer_vms(const struct recorder *r, const struct vm_table *table, s
 			if (!taken[j] && vm_id_same(&e->id, &r->vms[i])) {
 				t->vms[i].alive = e->alive;
 				t->vms[i].pending = e->pending;
+				t->vms[i].mmu = (uint8_t)e->mmu;
 				taken[j] = true;
 				break;
 			}
@@ -166,6 +167,8 @@ int recorder_finish(struct recorder *r, const struct report_ctx *rep, const stru
 	/* the session's final figures: read after the probes were detached */
 	memcpy(t.drops, rep->drops, sizeof(t.drops));
 	memcpy(t.lost, rep->lost, sizeof(t.lost));
+	t.tdp_mmu_pages[0] = rep->tdp_mmu_pages[ST_SP_CREATED];
+	t.tdp_mmu_pages[1] = rep->tdp_mmu_pages[ST_SP_ZAPPED];
 	err = trailer_vms(r, table, &t);
 	if (err)
 		return err;

@@ -254,7 +254,7 @@ static int block(struct replay *rp, const uint8_t *p, size_t len, uint64_t nbloc
 			goto bad;
 		n = rec_get16(p + 2);
 		if (p[0] == ST_REC_TRAILER) {
-			if (rec_trailer_decode(p, left, &rp->t))
+			if (rec_trailer_decode(p, left, rp->version, &rp->t))
 				goto bad;
 			rp->complete = true;
 			return 0;
@@ -297,6 +297,7 @@ enum replay_status replay_file(struct replay *rp, FILE *f, const char *name, uin
 		return REPLAY_UNREADABLE;
 	}
 	rp->h = r.h;
+	rp->version = r.version;
 	rp->vms = calloc(VM_TABLE_MAX, sizeof(*rp->vms));
 	u64map_init(&rp->pages, max_pages && max_pages < r.h.max_shadow_pages ? max_pages :
 				r.h.max_shadow_pages);
@@ -358,6 +359,7 @@ int replay_table(const struct replay *rp, struct vm_table *t, struct report_ctx 
 		if (rp->complete && vm->ordinal < rp->t.nvms) {
 			e->alive = rp->t.vms[vm->ordinal].alive;
 			e->pending = rp->t.vms[vm->ordinal].pending;
+			e->mmu = rp->t.vms[vm->ordinal].mmu;
 		}
 		e->adopted_sps = vm->info.adopted_sps;
 		e->live_sps = vm->info.live_sps;
@@ -372,6 +374,9 @@ int replay_table(const struct replay *rp, struct vm_table *t, struct report_ctx 
 	rep->elapsed_s = end_ns > rp->h.start_mono_ns ? (double)(end_ns - rp->h.start_mono_ns) / 1e9 : 0;
 	memcpy(rep->drops, rp->t.drops, sizeof(rep->drops));
 	memcpy(rep->lost, rp->t.lost, sizeof(rep->lost));
+	rep->tdp_mmu_pages[ST_SP_CREATED] = rp->t.tdp_mmu_pages[0];
+	rep->tdp_mmu_pages[ST_SP_ZAPPED] = rp->t.tdp_mmu_pages[1];
+	rep->mmu_known = rp->complete && rp->version >= 2;
 	rep->vms_forgotten = rp->forgotten;
 	rep->limits.max_vms = rp->h.max_vms;
 	rep->limits.max_shadow_pages = rp->h.max_shadow_pages;

@@ -26,6 +26,7 @@ struct replay_vm {
 struct replay {
 	struct rec_header h;
 	struct rec_trailer t;
+	uint32_t version;		/* of the file's format */
 	bool complete;			/* the trailer was read */
 	struct replay_vm **vms;		/* in order of first sight */
 	unsigned int n;

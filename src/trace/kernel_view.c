@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What the running kernel offers to probes: see kernel_view.h. */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,3 +142,16 @@ int kernel_trampoline_test(const struct kernel_view *k, const char *func, bool f
 	return err;
 }
 
+bool kernel_nested_tables_npt(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+	char vendor[13];
+
+	if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx))
+		return false;
+	memcpy(vendor, &ebx, 4);
+	memcpy(vendor + 4, &edx, 4);
+	memcpy(vendor + 8, &ecx, 4);
+	vendor[12] = '\0';
+	return !strcmp(vendor, "AuthenticAMD") || !strcmp(vendor, "HygonGenuine");
+}

@@ -35,6 +35,12 @@ int kernel_module_btf_fd(const char *name);
 /* Are @func's arguments, as BTF names them, exactly @want ("a,b,c")? @got: what they are. */
 bool kernel_params_match(const struct kernel_view *k, const char *func, const char *want,
 			 int *nargs, char *got, size_t gotlen);
+/*
+ * Whether a nested guest's tables that KVM shadows here are AMD's NPT
+ * (gptes in the 64-bit paging format) rather than Intel's EPT (another
+ * format): the CPU's vendor says which.
+ */
+bool kernel_nested_tables_npt(void);
 /* 0 if an empty fentry (or fexit) program attaches to @func, else -errno. */
 int kernel_trampoline_test(const struct kernel_view *k, const char *func, bool fexit);
 

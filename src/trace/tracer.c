@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "trace/kernel_btf.h"
+#include "trace/kernel_view.h"
 #include "trace/probes.h"
 #include "trace/tracer.h"
 #include "trace/verifier_log.h"
@@ -166,6 +167,7 @@ static struct tracer *tracer_open(const struct tracer_limits *lim, struct kernel
 	t->skel->rodata->stores_need_mark = t->plan.stores_need_mark;
 	t->skel->rodata->sync_return_seen = t->plan.sync_return_seen;
 	t->skel->rodata->split_stores_seen = t->plan.split_stores_seen;
+	t->skel->rodata->nested_tables_npt = kernel_nested_tables_npt();
 	return t;
 fail:
 	tracer_stop(t);

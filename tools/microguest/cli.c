@@ -23,7 +23,8 @@ static int usage(const char *prog)
 		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--timing] [--expect] SCENARIO N\n"
 		"       %s --check-kvm\n"
 		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n"
-		"  nested (L1 with SVM and NPT runs an L2): nested-fault-churn nested-hugepage-dirtylog\n", prog, prog);
+		"  nested (L1 with SVM and NPT runs an L2): nested-fault-churn nested-hugepage-dirtylog\n"
+		"    nested-sync-flip nested-remap nested-hugepage-alias nested-clear-dirtylog\n", prog, prog);
 	return MG_EXIT_USAGE;
 }
 

@@ -54,6 +54,54 @@ static void guest_pt_writes(struct st_vm_counters *c, unsigned int pts)
 	pages(c, 1);				/* root B */
 }
 
+/* L1 wrote its NPT leaves: their pages went unsync, L2's next entry syncs them */
+static void npt_writes(struct st_vm_counters *c, unsigned int pts)
+{
+	c->sp_events[ST_SP_UNSYNCED] += pts;
+	c->sp_events[ST_SP_SYNCED] += pts;
+}
+
+/* sync write-protects n faulted-in pages: wux -> -ux, each slot then had 2 changes */
+static void sync_flip(struct st_vm_counters *c, unsigned int n)
+{
+	c->writes[ST_ORIGIN_SYNC][ST_KIND_INDIRECT][0] += n;
+	c->access_changes[ST_ORIGIN_SYNC][WUX][RUX] += n;
+	c->hist[ST_HIST_SLOT_CHANGES].buckets[st_hist_bucket(1)] -= n;
+	c->hist[ST_HIST_SLOT_CHANGES].sum -= n;
+	lifetimes(c, 2, n);
+	c->hist[ST_HIST_CHANGE_INTERVAL].buckets[0] = n; /* count only */
+}
+
+/* n reads; sync drops n (gfn moved by delta); the re-read: a fault per 8 */
+static void remap(struct st_vm_counters *c, unsigned int n, const struct mg_layout *l)
+{
+	c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += n + 1ULL + div_up(n, 8);
+	c->writes[ST_ORIGIN_PREFETCH][ST_KIND_INDIRECT][0] += n - div_up(n, 8);
+	c->first_writes += 2ULL * n + 1;
+	lifetimes(c, 0, 2ULL * n + 1);
+	pages(c, 4 + l->data_pts);
+	c->gfn_mismatches[ST_MISMATCH_SYNC] += n;
+	c->sync_drops[ST_SYNC_DROP_GFN] += n;
+	c->hist[ST_HIST_GFN_DISTANCE].buckets[st_hist_bucket(l->remap_delta)] += n;
+	c->hist[ST_HIST_GFN_DISTANCE].sum += n * l->remap_delta;
+}
+
+/*
+ * The code page, then @faults 2 MiB maps (of l->huge_pages distinct pages)
+ * and their eager splits: a new direct child page per distinct page (512
+ * writes); a split of an alias finds that child full and writes nothing.
+ */
+static void huge_split(struct st_vm_counters *c, unsigned int faults, const struct mg_layout *l)
+{
+	c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += 1;
+	c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][1] += faults;
+	c->writes[ST_ORIGIN_SPLIT][ST_KIND_DIRECT][0] += (__u64)ST_SPTES_PER_PAGE * l->huge_pages;
+	c->first_writes += 1ULL + faults;
+	lifetimes(c, 0, 1ULL + faults);
+	pages(c, 4 + l->huge_pages);
+	c->splits[ST_SPLIT_OK] += faults;
+}
+
 void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *c)
 {
 	struct mg_layout l;
@@ -68,26 +116,20 @@ void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *c)
 	case MG_SYNC_FLIP:
 		fault_churn(c, n, l.data_pts);
 		guest_pt_writes(c, l.data_pts);
-		/* sync: wux -> -ux; each slot then had 2 changes, not 1 */
-		c->writes[ST_ORIGIN_SYNC][ST_KIND_INDIRECT][0] += n;
-		c->access_changes[ST_ORIGIN_SYNC][WUX][RUX] += n;
-		c->hist[ST_HIST_SLOT_CHANGES].buckets[st_hist_bucket(1)] -= n;
-		c->hist[ST_HIST_SLOT_CHANGES].sum -= n;
-		lifetimes(c, 2, n);
-		c->hist[ST_HIST_CHANGE_INTERVAL].buckets[0] = n; /* count only */
+		sync_flip(c, n);
+		break;
+	case MG_NESTED_SYNC_FLIP:	/* L1's NPT writes are TDP faults, not ours */
+		fault_churn(c, n, l.data_pts);
+		npt_writes(c, l.data_pts);
+		sync_flip(c, n);
 		break;
 	case MG_REMAP:
-		/* n reads; sync drops n (gfn moved); re-read: a fault per 8 */
-		c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += n + 1ULL + div_up(n, 8);
-		c->writes[ST_ORIGIN_PREFETCH][ST_KIND_INDIRECT][0] += n - div_up(n, 8);
-		c->first_writes += 2ULL * n + 1;
-		lifetimes(c, 0, 2ULL * n + 1);
-		pages(c, 4 + l.data_pts);
+		remap(c, n, &l);
 		guest_pt_writes(c, l.data_pts);
-		c->gfn_mismatches[ST_MISMATCH_SYNC] += n;
-		c->sync_drops[ST_SYNC_DROP_GFN] += n;
-		c->hist[ST_HIST_GFN_DISTANCE].buckets[st_hist_bucket(l.remap_delta)] += n;
-		c->hist[ST_HIST_GFN_DISTANCE].sum += n * l.remap_delta;
+		break;
+	case MG_NESTED_REMAP:
+		remap(c, n, &l);
+		npt_writes(c, l.data_pts);
 		break;
 	case MG_HUGEPAGE_DIRTYLOG:
 		/* code, one 2 MiB map per huge page, then n 4 KiB in direct pages */
@@ -99,19 +141,13 @@ void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *c)
 		pages(c, 4 + l.huge_pages);
 		break;
 	case MG_NESTED_HUGEPAGE_DIRTYLOG:
-		/*
-		 * L2's code page, one 2 MiB map per huge NPT leaf; dirty logging
-		 * splits each into a new direct child page (512 writes); then n
-		 * 4 KiB write faults land in those children
-		 */
-		c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0] += 1;
-		c->writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][1] += l.huge_pages;
-		c->writes[ST_ORIGIN_SPLIT][ST_KIND_DIRECT][0] += (__u64)ST_SPTES_PER_PAGE * l.huge_pages;
+	case MG_NESTED_HUGEPAGE_ALIAS:
+		/* then n 4 KiB write faults land in the split children */
+		huge_split(c, l.huge_pages * (l.alias ? 2 : 1), &l);
 		c->writes[ST_ORIGIN_FAULT][ST_KIND_DIRECT][0] += n;
-		c->first_writes += 1ULL + l.huge_pages;
-		lifetimes(c, 0, 1ULL + l.huge_pages);
-		pages(c, 4 + l.huge_pages);
-		c->splits[ST_SPLIT_OK] += l.huge_pages;
+		break;
+	case MG_NESTED_CLEAR_DIRTYLOG:	/* split by the first clear of each page */
+		huge_split(c, l.huge_pages, &l);
 		break;
 	case MG_PREFETCH:
 		/* one fault per 8-entry group, KVM prefetches the rest */

@@ -49,6 +49,7 @@ struct mg_layout {
 	bool huge;
 	bool accessed;			/* data PTEs start with Accessed=1 */
 	bool nested;			/* an L2 runs on L1's NPT */
+	bool alias;			/* L1's NPT maps each 2 MiB page twice */
 };
 
 static inline unsigned int div_up(unsigned int a, unsigned int b)
@@ -61,7 +62,9 @@ static inline void mg_layout(enum mg_scenario s, unsigned int n, struct mg_layou
 	uint64_t pages;
 
 	*l = (struct mg_layout){ .n = n };
-	l->huge = s == MG_HUGEPAGE_DIRTYLOG || s == MG_NESTED_HUGEPAGE_DIRTYLOG;
+	l->huge = s == MG_HUGEPAGE_DIRTYLOG || s == MG_NESTED_HUGEPAGE_DIRTYLOG ||
+		  s == MG_NESTED_HUGEPAGE_ALIAS || s == MG_NESTED_CLEAR_DIRTYLOG;
+	l->alias = s == MG_NESTED_HUGEPAGE_ALIAS;
 	l->nested = mg_scenario_nested(s);
 	l->accessed = s == MG_PREFETCH;
 	if (l->huge) {
@@ -74,7 +77,7 @@ static inline void mg_layout(enum mg_scenario s, unsigned int n, struct mg_layou
 	l->remap_delta = 1024;
 	while (l->remap_delta < n)
 		l->remap_delta <<= 1;
-	pages = (DATA_GPA >> 12) + n + (s == MG_REMAP ? l->remap_delta : 0);
+	pages = (DATA_GPA >> 12) + n + (s == MG_REMAP || s == MG_NESTED_REMAP ? l->remap_delta : 0);
 	l->mem_size = ((pages << 12) + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
 }
 

@@ -28,7 +28,7 @@
 /* VMCB offsets (AMD APM vol. 2, appendix B) */
 enum {
 	VMCB_INTERCEPT_MISC1 = 0x00c, VMCB_INTERCEPT_MISC2 = 0x010,
-	VMCB_IOPM_BASE = 0x040, VMCB_MSRPM_BASE = 0x048, VMCB_ASID = 0x058,
+	VMCB_IOPM_BASE = 0x040, VMCB_MSRPM_BASE = 0x048, VMCB_ASID = 0x058, VMCB_TLB_CTL = 0x05c,
 	VMCB_EXIT_CODE = 0x070, VMCB_EXIT_INFO1 = 0x078, VMCB_EXIT_INFO2 = 0x080,
 	VMCB_NESTED_CTL = 0x090, VMCB_NESTED_CR3 = 0x0b0, VMCB_CLEAN = 0x0c0,
 	VMCB_ES = 0x400, VMCB_CS = 0x410, VMCB_SS = 0x420, VMCB_DS = 0x430,
@@ -63,6 +63,9 @@ static const uint8_t l2_code[] = {
 	0x01, 0xf7,			/* add edi, esi    */
 	0x49,				/* dec ecx         */
 	0x75, 0xf9,			/* jnz 0x20        */
+	0xe6, 0x10, 0xeb, 0xfe,
+	[0x40] =
+	/* 0x40 NOP: entering L2 is the point (KVM syncs L1's NPT on it) */
 	0xe6, 0x10, 0xeb, 0xfe,
 };
 
@@ -101,8 +104,9 @@ static void build_npt(struct mg_vm *vm, const struct mg_layout *l)
 	npt(vm, NPT_PD_GPA)[0] = NPT_PT0_GPA | NPT_PRESENT;
 	npt(vm, NPT_PT0_GPA)[L2_CODE_GPA >> 12] = L2_CODE_GPA | NPT_PRESENT;
 	if (l->huge) {
-		for (unsigned int j = 0; j < l->huge_pages; j++)
-			npt(vm, NPT_PD_GPA)[1 + j] = (DATA_GPA + ((uint64_t)j << 21)) |
+		/* alias: entries huge_pages.. map the same 2 MiB pages again */
+		for (unsigned int j = 0; j < l->huge_pages * (l->alias ? 2 : 1); j++)
+			npt(vm, NPT_PD_GPA)[1 + j] = (DATA_GPA + ((uint64_t)(j % l->huge_pages) << 21)) |
 						     NPT_PRESENT | PTE_PS;
 		return;
 	}
@@ -149,7 +153,8 @@ int mg_nested_setup(struct mg_vm *vm, const struct mg_layout *l)
 	return mg_vm_set_msr(vm, MSR_VM_HSAVE_PA, HSAVE_GPA);
 }
 
-static int l2_call(struct mg_vm *vm, uint64_t routine, uint64_t addr, uint64_t stride, uint64_t count)
+static int l2_call(struct mg_vm *vm, uint64_t routine, uint64_t addr, uint64_t stride,
+		   uint64_t count, bool flush)
 {
 	struct mg_call c = {
 		.rip = L1_STUB_GPA, .rax = VMCB_GPA,
@@ -162,6 +167,7 @@ static int l2_call(struct mg_vm *vm, uint64_t routine, uint64_t addr, uint64_t s
 	put64(vm, VMCB_RAX, 0);
 	put64(vm, VMCB_CLEAN, 0);		/* L1 changed the VMCB: reload it all */
 	put64(vm, VMCB_EXIT_CODE, 0);
+	vm->mem[VMCB_GPA + VMCB_TLB_CTL] = flush;	/* 1: flush all ASIDs */
 	r = mg_vm_call(vm, &c);
 	if (r)
 		return r;
@@ -180,12 +186,17 @@ static int l2_call(struct mg_vm *vm, uint64_t routine, uint64_t addr, uint64_t s
 	return MG_EXIT_GUEST;
 }
 
-int mg_nested_read(struct mg_vm *vm, unsigned int count, uint64_t stride)
+int mg_nested_read(struct mg_vm *vm, uint64_t addr, unsigned int count, uint64_t stride)
 {
-	return l2_call(vm, 0x00, DATA_GPA, stride, count);
+	return l2_call(vm, 0x00, addr, stride, count, false);
 }
 
-int mg_nested_write(struct mg_vm *vm, unsigned int count, uint64_t stride)
+int mg_nested_write(struct mg_vm *vm, uint64_t addr, unsigned int count, uint64_t stride)
 {
-	return l2_call(vm, 0x20, DATA_GPA, stride, count);
+	return l2_call(vm, 0x20, addr, stride, count, false);
+}
+
+int mg_nested_flush(struct mg_vm *vm)
+{
+	return l2_call(vm, 0x40, 0, 0, 0, true);
 }

@@ -20,6 +20,10 @@ static const char *const names[MG_SCENARIOS] = {
 	[MG_SYNC_KEEP] = "sync-keep",
 	[MG_NESTED_FAULT_CHURN] = "nested-fault-churn",
 	[MG_NESTED_HUGEPAGE_DIRTYLOG] = "nested-hugepage-dirtylog",
+	[MG_NESTED_SYNC_FLIP] = "nested-sync-flip",
+	[MG_NESTED_REMAP] = "nested-remap",
+	[MG_NESTED_HUGEPAGE_ALIAS] = "nested-hugepage-alias",
+	[MG_NESTED_CLEAR_DIRTYLOG] = "nested-clear-dirtylog",
 };
 
 const char *mg_scenario_name(enum mg_scenario s)
@@ -29,7 +33,7 @@ const char *mg_scenario_name(enum mg_scenario s)
 
 bool mg_scenario_nested(enum mg_scenario s)
 {
-	return s == MG_NESTED_FAULT_CHURN || s == MG_NESTED_HUGEPAGE_DIRTYLOG;
+	return s >= MG_NESTED_FAULT_CHURN && s < MG_SCENARIOS;
 }
 
 int mg_scenario_parse(const char *name, enum mg_scenario *out)

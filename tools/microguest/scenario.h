@@ -24,6 +24,10 @@ enum mg_scenario {
 	/* nested: an L1 micro-hypervisor (SVM, NPT) runs an L2; KVM shadows L1's NPT */
 	MG_NESTED_FAULT_CHURN,	/* L2 reads N pages, then writes them (4 KiB NPT leaves) */
 	MG_NESTED_HUGEPAGE_DIRTYLOG, /* 2 MiB NPT leaves, dirty logging: eager split */
+	MG_NESTED_SYNC_FLIP,	/* nested-fault-churn, L1 clears W in its NPT: sync */
+	MG_NESTED_REMAP,	/* L2 reads N, L1 remaps its NPT leaves: sync drops them */
+	MG_NESTED_HUGEPAGE_ALIAS, /* as nested-hugepage-dirtylog, each 2 MiB page mapped twice */
+	MG_NESTED_CLEAR_DIRTYLOG, /* manual dirty-log protect: KVM_CLEAR_DIRTY_LOG splits */
 	MG_SCENARIOS,
 };
 

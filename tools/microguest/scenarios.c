@@ -171,6 +171,13 @@ static int fault_churn(struct mg_vm *vm, unsigned int n)
 	return r ? r : touch(vm, R_WRITE, n, 4096);
 }
 
+static int nested_fault_churn(struct mg_vm *vm, unsigned int n)
+{
+	int r = mg_nested_read(vm, DATA_GPA, n, 4096);
+
+	return r ? r : mg_nested_write(vm, DATA_GPA, n, 4096);
+}
+
 static int run_steps(struct mg_vm *vm, enum mg_scenario s, const struct mg_layout *l)
 {
 	int r;
@@ -210,14 +217,38 @@ static int run_steps(struct mg_vm *vm, enum mg_scenario s, const struct mg_layou
 		}
 		return r;
 	case MG_NESTED_FAULT_CHURN:
-		r = mg_nested_read(vm, l->n, 4096);
-		return r ? r : mg_nested_write(vm, l->n, 4096);
+		return nested_fault_churn(vm, l->n);
+	case MG_NESTED_SYNC_FLIP:
+		/* L1 (CPL 0, 64-bit) write-protects its NPT leaves */
+		r = nested_fault_churn(vm, l->n);
+		if (!r)
+			r = call(vm, R_PTE_AND, NPT_DATA_PT_GPA, 0, l->n, ~PTE_W, 0);
+		return r ? r : mg_nested_flush(vm);
+	case MG_NESTED_REMAP:
+		r = mg_nested_read(vm, DATA_GPA, l->n, 4096);
+		if (!r)
+			r = call(vm, R_PTE_REMAP, NPT_DATA_PT_GPA, 0, l->n, l->remap_delta << 12, ~0ULL);
+		if (!r)
+			r = mg_nested_flush(vm);
+		return r ? r : mg_nested_read(vm, DATA_GPA, l->n, 4096);
 	case MG_NESTED_HUGEPAGE_DIRTYLOG:
-		/* one write per 2 MiB page; dirty logging splits them eagerly */
-		r = mg_nested_write(vm, l->huge_pages, 2ULL << 20);
+	case MG_NESTED_HUGEPAGE_ALIAS:
+		/* one write per 2 MiB NPT leaf; dirty logging splits them eagerly */
+		r = mg_nested_write(vm, DATA_GPA, l->huge_pages * (l->alias ? 2 : 1), 2ULL << 20);
 		if (!r)
 			r = mg_vm_set_slot(vm, KVM_MEM_LOG_DIRTY_PAGES_FLAG);
-		return r ? r : mg_nested_write(vm, l->n, 4096);
+		return r ? r : mg_nested_write(vm, DATA_GPA, l->n, 4096);
+	case MG_NESTED_CLEAR_DIRTYLOG:
+		/* nothing split when logging starts: each first 64-page clear splits */
+		r = mg_nested_write(vm, DATA_GPA, l->huge_pages, 2ULL << 20);
+		if (!r)
+			r = mg_vm_manual_dirty_log(vm);
+		if (!r)
+			r = mg_vm_set_slot(vm, KVM_MEM_LOG_DIRTY_PAGES_FLAG);
+		for (unsigned int j = 0; j < 2 * l->huge_pages && !r; j++)	/* words 0, then 1 */
+			r = mg_vm_clear_dirty_log(vm, (DATA_GPA >> 12) + (uint64_t)(j % l->huge_pages) * 512 +
+						  (j / l->huge_pages) * 64);
+		return r;
 	default:
 		return MG_EXIT_USAGE;
 	}

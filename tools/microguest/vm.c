@@ -148,6 +148,31 @@ int mg_vm_delete_slot(struct mg_vm *vm)
 	return slot_ioctl(vm, 0, 0);
 }
 
+int mg_vm_manual_dirty_log(struct mg_vm *vm)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+		.args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET },
+	};
+
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap))
+		return fail(vm, MG_EXIT_PRECONDITION, "KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: %s",
+			    strerror(errno));
+	return 0;
+}
+
+int mg_vm_clear_dirty_log(struct mg_vm *vm, uint64_t first_page)
+{
+	uint64_t bits = ~0ULL;
+	struct kvm_clear_dirty_log clear = {
+		.slot = 0, .first_page = first_page, .num_pages = 64, .dirty_bitmap = &bits,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &clear))
+		return fail(vm, MG_EXIT_NO_KVM, "KVM_CLEAR_DIRTY_LOG: %s", strerror(errno));
+	return 0;
+}
+
 static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code, uint8_t dpl)
 {
 	memset(s, 0, sizeof(*s));

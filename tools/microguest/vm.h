@@ -29,6 +29,10 @@ struct mg_call {
 int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, bool thp);
 int mg_vm_set_slot(struct mg_vm *vm, uint32_t flags);
 int mg_vm_delete_slot(struct mg_vm *vm);
+/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, initially set: dirty logging protects nothing */
+int mg_vm_manual_dirty_log(struct mg_vm *vm);
+/* KVM_CLEAR_DIRTY_LOG of the 64 pages from @first_page (a multiple of 64) */
+int mg_vm_clear_dirty_log(struct mg_vm *vm, uint64_t first_page);
 /* At CPL 3; @hypervisor: at CPL 0 with EFER.SVME, so that it can run VMRUN. */
 int mg_vm_start_long_mode(struct mg_vm *vm, uint64_t cr3, uint64_t tss_gpa, bool hypervisor);
 int mg_vm_set_msr(struct mg_vm *vm, uint32_t index, uint64_t value);

@@ -47,7 +47,7 @@ tr -d '\r' <"$WORK/console.log" | sed -n 's/.*\(LANE-NOTE\)/\1/p; /^LANE-BEGIN/,
 grep -v '^LANE-FIGURES\|^LANE-RECORD' "$WORK/result"
 # a recording's report is the live report of its run (timestamps aside)
 grep '^LANE-RECORD' "$WORK/result" | while read -r _ kind name json; do
-	printf '%s\n' "$json" | jq -cS 'del(.timestamp, .elapsed_s, .bpf_maps, .tdp_mmu_pages, .vms[].kvm_stats, .vms[].mmu) | .vms |= sort_by(.name)' >"$WORK/rec-$kind.$name" ||
+	printf '%s\n' "$json" | jq -cS 'del(.timestamp, .elapsed_s, .bpf_maps, .vms[].kvm_stats) | .vms |= sort_by(.name)' >"$WORK/rec-$kind.$name" ||
 		echo "unparsable" >"$WORK/rec-$kind.$name"
 done
 for f in "$WORK"/rec-live.*; do
