@@ -94,7 +94,9 @@ demo: deps
 		./shadowtrace demo; \
 	else \
 		echo "demo: running it in the test VM (this host's /dev/kvm $$( [ "$(LIVE)" = vm ] && echo 'is not asked for: LIVE=vm' || echo 'does not work'))"; \
-		tools/testvm/run --quiet -- ./shadowtrace demo; \
+		tools/testvm/run --quiet -- ./shadowtrace demo && \
+		echo "demo: and nested guests, as EPT/NPT hosts run them (the test VM with npt=1)" && \
+		tools/testvm/run --npt --quiet -- ./shadowtrace demo; \
 	fi
 
 # minutes of VM churn, scrapes, textfile and recording; a table of RSS,

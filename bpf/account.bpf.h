@@ -207,7 +207,8 @@ static __always_inline void account_write(struct vm_ref *v, struct st_sp *s, __u
 	__u32 w = slot_word(idx);
 	__u64 bit = slot_bit(idx);
 
-	c->writes[origin & 3][ST_KIND_INDIRECT][level_index(s->level)]++;
+	c->writes[origin & 3][s->nested ? ST_KIND_NESTED_INDIRECT : ST_KIND_INDIRECT]
+		[level_index(s->level)]++;
 	if (!old_known) {
 		c->first_writes++;		/* a new lifetime */
 	} else if (st_translation_gfn(old) != st_translation_gfn(new)) {
@@ -231,7 +232,8 @@ static __always_inline void account_direct_write(struct vm_ref *v, struct st_sp 
 	struct st_vm_counters *c = v->c;
 	__u64 want = st_direct_gfn(s->gfn, s->level, idx);
 
-	c->writes[origin & 3][ST_KIND_DIRECT][level_index(s->level)]++;
+	c->writes[origin & 3][s->nested ? ST_KIND_NESTED_DIRECT : ST_KIND_DIRECT]
+		[level_index(s->level)]++;
 	if (want != gfn) {
 		c->gfn_mismatches[ST_MISMATCH_DIRECT]++;
 		hist_add(c, ST_HIST_GFN_DISTANCE, want > gfn ? want - gfn : gfn - want);
@@ -310,6 +312,7 @@ static __always_inline void account_page_start(struct vm_ref *v, struct st_sp *s
 	s->vm = v->slot;
 	s->level = level;
 	s->direct = !!(flags & ST_EVF_DIRECT);
+	s->nested = !!(flags & ST_EVF_NESTED);
 	s->adopted = !!(flags & ST_EVF_ADOPTED);
 	s->zapped = 0;
 	if (flags & ST_EVF_LIVE)
@@ -344,7 +347,9 @@ static __always_inline void account_split(struct vm_ref *v, __u32 result, __u32 
 	if (stores == ST_SPLIT_STORES_UNSEEN)
 		v->c->unobservable[ST_UNSEEN_SPLIT_WRITES]++;
 	else
-		v->c->writes[ST_ORIGIN_SPLIT][ST_KIND_DIRECT][level_index(stores)] += ST_SPTES_PER_PAGE;
+		/* only nested guests' huge pages are split (the TDP MMU's are not ours) */
+		v->c->writes[ST_ORIGIN_SPLIT][ST_KIND_NESTED_DIRECT][level_index(stores)] +=
+			ST_SPTES_PER_PAGE;
 }
 
 #endif

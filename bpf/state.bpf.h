@@ -133,8 +133,8 @@ static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, bool adop
 	s->sp = (__u64)sp;
 	s->translations = f.translations;
 	s->ad_disabled = f.ad_disabled;
-	account_page_start(v, s, f.spt, f.gfn, f.level, flags | (f.direct ? ST_EVF_DIRECT : 0),
-			   now_tick());
+	account_page_start(v, s, f.spt, f.gfn, f.level, flags | (f.direct ? ST_EVF_DIRECT : 0) |
+			   (f.guest_mode ? ST_EVF_NESTED : 0), now_tick());
 	return s;
 }
 

@@ -20,7 +20,8 @@ struct st_sp {
 	__u8 adopted;		/* existed before shadowtrace attached */
 	__u8 zapped;		/* zapped, waiting for its trailing sync_page */
 	__u8 ad_disabled;	/* no Accessed bit to tell fault from prefetch */
-	__u8 pad[7];
+	__u8 nested;		/* shadows a nested guest's NPT/EPT (role.guest_mode) */
+	__u8 pad[6];
 	__u64 base_tick;	/* time origin of last_change, in 1.024 us ticks */
 	__u64 known[ST_SPTES_PER_PAGE / 64];	/* slot's translation seen written */
 	__u64 churned[ST_SPTES_PER_PAGE / 64];	/* slot changed access this lifetime */

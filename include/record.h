@@ -81,6 +81,7 @@ enum st_event_type {
 #define ST_EVF_DIRECT		1u
 #define ST_EVF_ADOPTED		2u	/* existed before shadowtrace attached */
 #define ST_EVF_LIVE		4u	/* newly counted among the VM's live pages */
+#define ST_EVF_NESTED		8u	/* shadows a nested guest's tables (guest_mode) */
 /* ST_EV_PAGE_EVENT flags */
 #define ST_EVF_COUNTED		1u	/* counted in sp_events (not an invalid root) */
 #define ST_EVF_GONE		2u	/* leaves the VM's live pages */

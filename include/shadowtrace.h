@@ -20,9 +20,12 @@ enum st_origin {
 	ST_ORIGINS,
 };
 
+/* What a shadow page shadows: the VM's own tables, or a nested guest's NPT/EPT. */
 enum st_sp_kind {
 	ST_KIND_INDIRECT,	/* shadows a guest page table: writes the cache */
 	ST_KIND_DIRECT,		/* shadows a guest huge page: only checks */
+	ST_KIND_NESTED_INDIRECT, /* shadows a table of a nested guest's NPT/EPT (guest_mode) */
+	ST_KIND_NESTED_DIRECT,	/* shadows a nested guest's huge NPT/EPT page (guest_mode) */
 	ST_KINDS,
 };
 

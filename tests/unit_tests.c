@@ -267,7 +267,8 @@ static void test_expectations_consistent(void)
 			mg_layout((enum mg_scenario)s, ns[k], &l);
 			for (int o = 0; o < ST_ORIGINS; o++)
 				for (int l2 = 0; l2 < ST_LEVELS; l2++)
-					writes += c.writes[o][ST_KIND_INDIRECT][l2];
+					writes += c.writes[o][ST_KIND_INDIRECT][l2] +
+						  c.writes[o][ST_KIND_NESTED_INDIRECT][l2];
 			/* every indirect write is a first write or a rewrite */
 			first_and_rewrites = c.first_writes;
 			for (int o = 0; o < ST_ORIGINS; o++)
@@ -287,6 +288,13 @@ static void test_expectations_consistent(void)
 	mg_expect(MG_PREFETCH, 100, &c);
 	CHECK_EQ(c.writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0], 14);	/* ceil(100/8)+code */
 	CHECK_EQ(c.writes[ST_ORIGIN_PREFETCH][ST_KIND_INDIRECT][0], 87);
+	/* nested: the same writes, of the nested kinds; a split fills 512 */
+	mg_expect(MG_NESTED_FAULT_CHURN, 1000, &c);
+	CHECK_EQ(c.writes[ST_ORIGIN_FAULT][ST_KIND_NESTED_INDIRECT][0], 2001);
+	CHECK_EQ(c.writes[ST_ORIGIN_FAULT][ST_KIND_INDIRECT][0], 0);
+	mg_expect(MG_NESTED_HUGEPAGE_ALIAS, 1000, &c);
+	CHECK_EQ(c.writes[ST_ORIGIN_SPLIT][ST_KIND_NESTED_DIRECT][0], 2 * 512);
+	CHECK_EQ(c.splits[ST_SPLIT_OK], 4);
 }
 
 static void test_figures_json_roundtrip_keys(void)

@@ -58,6 +58,36 @@ static void print_vm_json(struct json *j, const struct vm_entry *e,
 	json_obj_end(j);
 }
 
+/*
+ * Whether this host's KVM maps ordinary VMs with EPT/NPT (the TDP MMU): then
+ * only a nested guest has shadow pages, and only the nested scenarios show them.
+ */
+static bool kvm_uses_tdp(void)
+{
+	static const char *const params[] = {
+		"/sys/module/kvm_amd/parameters/npt", "/sys/module/kvm_intel/parameters/ept",
+	};
+	bool tdp = false;
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		FILE *f = fopen(params[i], "re");
+		int c = f ? fgetc(f) : EOF;
+
+		tdp |= c == 'Y' || c == '1';
+		if (f)
+			fclose(f);
+	}
+	return tdp;
+}
+
+static void skipped(const struct st_options *o, enum mg_scenario sc, const char *why,
+		    struct demo_result *res)
+{
+	res->skipped++;
+	if (!o->json)
+		printf("scenario %s N=%u: skipped (%s)\n\n", mg_scenario_name(sc), o->n, why);
+}
+
 static int run_scenario(struct session *s, const struct st_options *o, const char *microguest,
 			enum mg_scenario sc, struct json *j, struct demo_result *res)
 {
@@ -66,13 +96,15 @@ static int run_scenario(struct session *s, const struct st_options *o, const cha
 	char prefix[64], err[256] = "";
 	struct st_vm_counters want;
 	unsigned int n = o->n;
+	if (!mg_scenario_nested(sc) && kvm_uses_tdp()) {
+		skipped(o, sc, "KVM maps this host's VMs with EPT/NPT: only nested guests have "
+			"shadow pages here, as the nested scenarios show", res);
+		return 0;
+	}
 	snprintf(prefix, sizeof(prefix), "demo-%s", mg_scenario_name(sc));
 	int r = mg_run_many(cmd, prefix, sc, n, o->vms, pids, err, sizeof(err));
 	if (r == MG_EXIT_PRECONDITION) {
-		res->skipped++;
-		if (!o->json)
-			printf("scenario %s N=%u: skipped (%s)\n\n", mg_scenario_name(sc), n,
-			       "precondition not met on this machine; see the message above");
+		skipped(o, sc, "precondition not met on this machine; see the message above", res);
 		return 0;
 	}
 	if (r) {
@@ -91,17 +123,26 @@ static int run_scenario(struct session *s, const struct st_options *o, const cha
 	for (unsigned int i = 0; i < o->vms; i++) {
 		struct vm_entry *e = vm_table_find_pid(&s->table, (uint32_t)pids[i], 0);
 		struct vm_entry none = { .id.pid = (uint32_t)pids[i] };
+		struct st_vm_counters vm_want;
 		int diffs;
 
 		if (!e) {
 			snprintf(none.id.name, sizeof(none.id.name), "(not seen)");
 			e = &none;
 		}
-		diffs = st_compare(&want, &e->c, NULL);
+		/*
+		 * Not ground truth: how often KVM retried a split varies from run
+		 * to run, and what a mode could not see is the mode's (tests check
+		 * both against ftrace and the mode)
+		 */
+		vm_want = want;
+		vm_want.splits[ST_SPLIT_RETRIED] = e->c.splits[ST_SPLIT_RETRIED];
+		memcpy(vm_want.unobservable, e->c.unobservable, sizeof(vm_want.unobservable));
+		diffs = st_compare(&vm_want, &e->c, NULL);
 		res->vms++;
 		res->matched += diffs == 0;
 		if (j) {
-			print_vm_json(j, e, &want, diffs);
+			print_vm_json(j, e, &vm_want, diffs);
 			continue;
 		}
 		printf("scenario %s N=%u, VM %s (pid %u): %s\n", mg_scenario_name(sc), n, e->id.name,
@@ -110,7 +151,7 @@ static int run_scenario(struct session *s, const struct st_options *o, const cha
 			struct side_by_side x = { stdout };
 
 			printf("    %-52s %10s %10s\n", "figure", "expected", "observed");
-			st_figures_each(&want, &e->c, row, &x);
+			st_figures_each(&vm_want, &e->c, row, &x);
 		}
 		putchar('\n');
 	}

@@ -4,7 +4,9 @@
 #include "figures/names.h"
 
 const char *const st_origin_names[ST_ORIGINS] = { "fault", "prefetch", "sync", "split" };
-const char *const st_kind_names[ST_KINDS] = { "indirect", "direct" };
+const char *const st_kind_names[ST_KINDS] = {
+	"indirect", "direct", "nested-indirect", "nested-direct",
+};
 const char *const st_mismatch_names[ST_MISMATCHES] = { "sync", "direct" };
 const char *const st_sync_drop_names[ST_SYNC_DROPS] = { "gfn", "invalid", "other", "unreadable" };
 const char *const st_sp_event_names[ST_SP_EVENTS] = { "created", "synced", "unsynced", "zapped" };
