@@ -19,7 +19,9 @@ ST_BIN=${ST_BIN:-./shadowtrace}
 MG_BIN=${MG_BIN:-tools/microguest/microguest}
 TMP=$(mktemp -d /tmp/shadowtrace-tdp.XXXXXX)
 TRACING=/sys/kernel/tracing/instances/shadowtrace-tdp
-trap 'rmdir "$TRACING" 2>/dev/null; rm -rf "$TMP"' EXIT
+HUGEPAGES=/proc/sys/vm/nr_hugepages
+hugepages_before=$(cat "$HUGEPAGES")
+trap 'rmdir "$TRACING" 2>/dev/null; echo "$hugepages_before" >"$HUGEPAGES"; rm -rf "$TMP"' EXIT
 EVENTS="kvm_mmu_get_page kvm_mmu_prepare_zap_page kvm_mmu_split_huge_page"
 failed=0
 
@@ -116,13 +118,30 @@ for scenario in fault-churn hugepage-dirtylog; do
 		check "${scenario}_$mode" traced_tdp_vm "$mode" "$scenario"
 	done
 done
+# The demo as a user runs it on an EPT/NPT host: the shadow-paging
+# scenarios are skipped (no shadow pages here), the nested ones exact.
+demo_shows_nested() {
+	timeout 900 "$ST_BIN" demo -n 64 --json >"$TMP/demo.json" 2>"$TMP/demo.err" ||
+		{ tail -n 3 "$TMP/demo.err"; return 1; }
+	jq -e '.vms == 7 and .matched == 7 and .skipped_scenarios == 7 and ([.dropped[]] | add) == 0
+		and ([.scenarios[].scenario | startswith("nested-")] | all)' "$TMP/demo.json" >/dev/null ||
+		{ jq -c '{vms, matched, skipped_scenarios, dropped, s: [.scenarios[].scenario]}' "$TMP/demo.json"; return 1; }
+	echo "$(jq -r '[.scenarios[].scenario] | join(" ")'  "$TMP/demo.json"): 7 of 7 VMs exact"
+}
+
+# 2 MiB hugetlbfs pages for nested-hugetlb-dirtylog (restored on exit)
+echo 64 >"$HUGEPAGES"
+check hugepages_reserved test "$(cat "$HUGEPAGES")" -ge 32
+
 # N: 700 spans two NPT leaf tables, two 2 MiB pages; 4096 splits eight
 # (more splits, more chances that KVM retries one)
 for scenario in nested-fault-churn:700 nested-sync-flip:700 nested-remap:700 \
-	nested-hugepage-dirtylog:4096 nested-hugepage-alias:700 nested-clear-dirtylog:700; do
+	nested-hugepage-dirtylog:4096 nested-hugetlb-dirtylog:4096 nested-hugepage-alias:700 \
+	nested-clear-dirtylog:700; do
 	for mode in tracepoint kprobe fentry auto; do
 		check "${scenario%:*}_$mode" traced_nested_vm "$mode" "${scenario%:*}" "${scenario#*:}"
 	done
 done
+check demo demo_shows_nested
 echo "TDP-CHECKS failed=$failed"
 [[ $failed == 0 ]]

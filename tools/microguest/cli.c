@@ -24,7 +24,8 @@ static int usage(const char *prog)
 		"       %s --check-kvm\n"
 		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n"
 		"  nested (L1 with SVM and NPT runs an L2): nested-fault-churn nested-hugepage-dirtylog\n"
-		"    nested-sync-flip nested-remap nested-hugepage-alias nested-clear-dirtylog\n", prog, prog);
+		"    nested-sync-flip nested-remap nested-hugepage-alias nested-clear-dirtylog\n"
+		"    nested-hugetlb-dirtylog\n", prog, prog);
 	return MG_EXIT_USAGE;
 }
 

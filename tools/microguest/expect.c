@@ -152,6 +152,7 @@ void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *c)
 		pages(c, 4 + l.huge_pages);
 		break;
 	case MG_NESTED_HUGEPAGE_DIRTYLOG:
+	case MG_NESTED_HUGETLB_DIRTYLOG:	/* the same on hugetlbfs pages */
 	case MG_NESTED_HUGEPAGE_ALIAS:
 		/* then n 4 KiB write faults land in the split children */
 		huge_split(c, l.huge_pages * (l.alias ? 2 : 1), &l);

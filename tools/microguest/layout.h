@@ -46,7 +46,8 @@ struct mg_layout {
 	unsigned int huge_pages;	/* huge data: 2 MiB guest pages */
 	uint64_t remap_delta;		/* pages a remapped PTE moves up */
 	uint64_t mem_size;
-	bool huge;
+	bool huge;			/* 2 MiB guest (or NPT) pages */
+	bool hugetlb;			/* backed by hugetlbfs, not THP */
 	bool accessed;			/* data PTEs start with Accessed=1 */
 	bool nested;			/* an L2 runs on L1's NPT */
 	bool alias;			/* L1's NPT maps each 2 MiB page twice */
@@ -63,7 +64,9 @@ static inline void mg_layout(enum mg_scenario s, unsigned int n, struct mg_layou
 
 	*l = (struct mg_layout){ .n = n };
 	l->huge = s == MG_HUGEPAGE_DIRTYLOG || s == MG_NESTED_HUGEPAGE_DIRTYLOG ||
-		  s == MG_NESTED_HUGEPAGE_ALIAS || s == MG_NESTED_CLEAR_DIRTYLOG;
+		  s == MG_NESTED_HUGEPAGE_ALIAS || s == MG_NESTED_CLEAR_DIRTYLOG ||
+		  s == MG_NESTED_HUGETLB_DIRTYLOG;
+	l->hugetlb = s == MG_NESTED_HUGETLB_DIRTYLOG;
 	l->alias = s == MG_NESTED_HUGEPAGE_ALIAS;
 	l->nested = mg_scenario_nested(s);
 	l->accessed = s == MG_PREFETCH;

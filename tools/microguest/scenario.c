@@ -24,6 +24,7 @@ static const char *const names[MG_SCENARIOS] = {
 	[MG_NESTED_REMAP] = "nested-remap",
 	[MG_NESTED_HUGEPAGE_ALIAS] = "nested-hugepage-alias",
 	[MG_NESTED_CLEAR_DIRTYLOG] = "nested-clear-dirtylog",
+	[MG_NESTED_HUGETLB_DIRTYLOG] = "nested-hugetlb-dirtylog",
 };
 
 const char *mg_scenario_name(enum mg_scenario s)

@@ -28,6 +28,7 @@ enum mg_scenario {
 	MG_NESTED_REMAP,	/* L2 reads N, L1 remaps its NPT leaves: sync drops them */
 	MG_NESTED_HUGEPAGE_ALIAS, /* as nested-hugepage-dirtylog, each 2 MiB page mapped twice */
 	MG_NESTED_CLEAR_DIRTYLOG, /* manual dirty-log protect: KVM_CLEAR_DIRTY_LOG splits */
+	MG_NESTED_HUGETLB_DIRTYLOG, /* nested-hugepage-dirtylog on hugetlbfs pages */
 	MG_SCENARIOS,
 };
 

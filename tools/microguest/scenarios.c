@@ -232,6 +232,7 @@ static int run_steps(struct mg_vm *vm, enum mg_scenario s, const struct mg_layou
 			r = mg_nested_flush(vm);
 		return r ? r : mg_nested_read(vm, DATA_GPA, l->n, 4096);
 	case MG_NESTED_HUGEPAGE_DIRTYLOG:
+	case MG_NESTED_HUGETLB_DIRTYLOG:
 	case MG_NESTED_HUGEPAGE_ALIAS:
 		/* one write per 2 MiB NPT leaf; dirty logging splits them eagerly */
 		r = mg_nested_write(vm, DATA_GPA, l->huge_pages * (l->alias ? 2 : 1), 2ULL << 20);
@@ -270,8 +271,9 @@ int mg_run(enum mg_scenario s, unsigned int n, uint64_t *guest_ns, char *err, si
 	int r;
 
 	mg_layout(s, n, &l);
-	r = mg_vm_open(&vm, l.mem_size, l.huge);
-	if (!r && l.huge && mg_vm_thp_bytes(&vm) < l.mem_size) {
+	r = mg_vm_open(&vm, l.mem_size, l.hugetlb ? MG_BACKING_HUGETLB :
+				       l.huge ? MG_BACKING_THP : MG_BACKING_4K);
+	if (!r && l.huge && !l.hugetlb && mg_vm_thp_bytes(&vm) < l.mem_size) {
 		snprintf(err, errlen,
 			 "transparent huge pages unavailable (%llu of %llu bytes huge); "
 			 "the hugepage scenarios need THP 'madvise' or 'always'",

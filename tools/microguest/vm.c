@@ -73,7 +73,7 @@ int mg_kvm_check(char *err, size_t errlen)
 	return MG_EXIT_OK;
 }
 
-int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, bool thp)
+int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, enum mg_backing backing)
 {
 	int mmap_size;
 
@@ -87,15 +87,27 @@ int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, bool thp)
 
 	/* 2 MiB aligned anonymous memory, so guest huge pages can be huge. */
 	vm->mem_size = mem_size;
-	vm->map_len = mem_size + HUGE_2M;
-	vm->map = mmap(NULL, vm->map_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->map == MAP_FAILED) {
-		vm->map = NULL;
-		return fail(vm, MG_EXIT_GUEST, "mmap guest memory: %s", strerror(errno));
+	if (backing == MG_BACKING_HUGETLB) {	/* mem_size is a multiple of 2 MiB */
+		vm->map_len = mem_size;
+		vm->map = mmap(NULL, vm->map_len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | (21 << MAP_HUGE_SHIFT), -1, 0);
+		if (vm->map == MAP_FAILED) {
+			vm->map = NULL;
+			return fail(vm, MG_EXIT_PRECONDITION, "mmap of %llu MiB of 2 MiB hugetlbfs pages: "
+				    "%s (reserve them: /proc/sys/vm/nr_hugepages)",
+				    (unsigned long long)(mem_size >> 20), strerror(errno));
+		}
+	} else {
+		vm->map_len = mem_size + HUGE_2M;
+		vm->map = mmap(NULL, vm->map_len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (vm->map == MAP_FAILED) {
+			vm->map = NULL;
+			return fail(vm, MG_EXIT_GUEST, "mmap guest memory: %s", strerror(errno));
+		}
 	}
 	vm->mem = (uint8_t *)(((uintptr_t)vm->map + HUGE_2M - 1) & ~(HUGE_2M - 1));
-	if (thp && madvise(vm->mem, mem_size, MADV_HUGEPAGE))
+	if (backing == MG_BACKING_THP && madvise(vm->mem, mem_size, MADV_HUGEPAGE))
 		return fail(vm, MG_EXIT_PRECONDITION, "madvise(MADV_HUGEPAGE): %s",
 			    strerror(errno));
 	/* Populate now: THP on first touch, and no host faults mid-scenario. */

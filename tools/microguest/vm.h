@@ -25,8 +25,11 @@ struct mg_call {
 	uint64_t rip, rdi, rsi, rcx, rdx, rbx, rax;
 };
 
+/* How guest memory is backed: 4 KiB pages, transparent or hugetlbfs 2 MiB pages. */
+enum mg_backing { MG_BACKING_4K, MG_BACKING_THP, MG_BACKING_HUGETLB };
+
 /* Returns 0, or an MG_EXIT_* status with @vm->err filled. */
-int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, bool thp);
+int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, enum mg_backing backing);
 int mg_vm_set_slot(struct mg_vm *vm, uint32_t flags);
 int mg_vm_delete_slot(struct mg_vm *vm);
 /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, initially set: dirty logging protects nothing */
