@@ -176,10 +176,12 @@ live_http_hostile_clients_keep_tracing() {
 	expect_no_drops "$TMP/final.json"
 	"$ST_BIN" report "$TMP/hostile.strec" --json >"$TMP/replayed.json"
 	expect_vm hostile fault-churn 120 "$TMP/replayed.json"
-	# the slow clients were cut: at 10 s the trickler, at 5 s of silence the idle
+	# the slow clients were cut (they would hold 11 s): at 10 s the trickler,
+	# at 5 s of silence the idle ones (in the test VM, under emulation and
+	# another VM's load, seen up to 5.7 s: 2 s of slack there)
 	cat "$TMP/trickle" "$TMP/idle"
 	awk '{ exit !($(NF-1) <= 10.5) }' "$TMP/trickle"
-	awk '{ exit !($(NF-1) <= 5.5 && $3 >= 100) }' "$TMP/idle"
+	awk -v most="$([[ $SLOW == 1 ]] && echo 5.5 || echo 7.5)" '{ exit !($(NF-1) <= most && $3 >= 100) }' "$TMP/idle"
 }
 
 # What is ours of the endpoint under libFuzzer, briefly (make fuzz-http runs
