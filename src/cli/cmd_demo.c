@@ -88,15 +88,16 @@ static void skipped(const struct st_options *o, enum mg_scenario sc, const char 
 		printf("scenario %s N=%u: skipped (%s)\n\n", mg_scenario_name(sc), o->n, why);
 }
 
+/* @tdp: kvm_uses_tdp(), read once per demo */
 static int run_scenario(struct session *s, const struct st_options *o, const char *microguest,
-			enum mg_scenario sc, struct json *j, struct demo_result *res)
+			enum mg_scenario sc, bool tdp, struct json *j, struct demo_result *res)
 {
 	const char *const cmd[] = { microguest, NULL };
 	int pids[MG_MAX_VMS];
 	char prefix[64], err[256] = "";
 	struct st_vm_counters want;
 	unsigned int n = o->n;
-	if (!mg_scenario_nested(sc) && kvm_uses_tdp()) {
+	if (!mg_scenario_nested(sc) && tdp) {
 		skipped(o, sc, "KVM maps this host's VMs with EPT/NPT: only nested guests have "
 			"shadow pages here, as the nested scenarios show", res);
 		return 0;
@@ -300,9 +301,12 @@ int st_demo(const struct st_options *o)
 		printf("shadowtrace demo: %s mode, kernel %s; micro-guest VMs with known shadow-MMU events\n\n",
 		       s.rep.attach_mode, s.kernel);
 	}
+	bool tdp = kvm_uses_tdp();
+
 	for (int sc = 0; sc < MG_SCENARIOS && !r && !st_stop_signal; sc++)
 		if (o->scenario < 0 || o->scenario == sc)
-			r = run_scenario(&s, o, microguest, (enum mg_scenario)sc, o->json ? &j : NULL, &res);
+			r = run_scenario(&s, o, microguest, (enum mg_scenario)sc, tdp,
+					 o->json ? &j : NULL, &res);
 	session_refresh(&s);
 	uint64_t dropped = 0;
 	for (int d = 0; d < ST_DROPS; d++)
