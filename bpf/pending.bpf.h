@@ -92,6 +92,13 @@ struct sync_ctx {
 	 */
 	__u32 cur_idx;
 	__u32 has_cur;
+	/*
+	 * Resolved within the sync (its return, under the same mmu_lock): an
+	 * SPTE gone is one sync dropped. Otherwise the host may have zapped
+	 * it since, through the MMU notifier (compaction, KSM, migration),
+	 * and no tracepoint said so.
+	 */
+	__u32 within_sync;
 };
 
 /* FNAME(sync_spte) drops an SPTE whose gpte is invalid or maps another gfn. */
@@ -101,6 +108,17 @@ static __always_inline bool sync_would_drop(const struct sync_ctx *x, __u32 i, _
 
 	return !(g & GPTE_PRESENT) || !(g & GPTE_ACCESSED) ||
 	       ((g & GPTE_ADDR_MASK) >> 12) != st_translation_gfn(before);
+}
+
+/*
+ * The gpte sync read keeps slot @i for sure: valid, the same gfn, and none
+ * of bits 52-63 set, the only ones that could still be reserved (a reserved
+ * bit below 52 would be in the gfn, which the cached one cannot have).
+ */
+static __always_inline bool sync_surely_keeps(const struct sync_ctx *x, __u32 i, __u64 before)
+{
+	return x->snap->gpte_ok && !sync_would_drop(x, i, before) &&
+	       !(x->snap->gpte[slot_index(i)] >> 52);
 }
 
 /* Why sync dropped the SPTE of slot @i, from the gpte it read. */
@@ -130,9 +148,20 @@ static long sync_one_slot(__u32 i, void *data)
 	before = x->snap->spte[i];
 	if (!(before & SPTE_MMU_PRESENT))
 		return 0;
-	after = x->snap->after_spte[i];
 	bt = cache_value(x->snap->translation[i]);
 	at = cache_value(x->snap->after_translation[i]);
+	/*
+	 * A translation written is an SPTE sync kept (it drops before it
+	 * stores), even if the SPTE is gone now: the host may zap it through
+	 * the MMU notifier (compaction, KSM), with no tracepoint, before the
+	 * VM's next event resolves this sync.
+	 */
+	if (bt != at) {
+		if (!sync_stores_seen)
+			account_write(x->v, x->s, x->spt, i, ST_ORIGIN_SYNC, true, bt, at, 0);
+		return 0;
+	}
+	after = x->snap->after_spte[i];
 	/*
 	 * kvm_mmu_set_spte fires after writing its SPTE: if that event is the
 	 * one resolving this sync, its slot's SPTE no longer shows what sync
@@ -140,20 +169,16 @@ static long sync_one_slot(__u32 i, void *data)
 	 */
 	if (x->has_cur && i == slot_index(x->cur_idx))
 		after = x->snap->gpte_ok && sync_would_drop(x, i, bt) ? 0 : SPTE_MMU_PRESENT;
-	if (!(after & SPTE_MMU_PRESENT)) {
+	if (!(after & SPTE_MMU_PRESENT) && (x->within_sync || !sync_surely_keeps(x, i, bt)))
 		sync_drop(x, i, bt);
-	} else if (bt != at && !sync_stores_seen) {
-		/* a present SPTE's translation was written: it is real data */
-		account_write(x->v, x->s, x->spt, i, ST_ORIGIN_SYNC, true, bt, at, 0);
-	}
 	return 0;
 }
 
 static __always_inline void resolve_sync(struct vm_ref *v, __u64 spt, __u64 cur_spt,
-					 __u32 cur_idx)
+					 __u32 cur_idx, bool within_sync)
 {
 	struct sync_ctx x = { .v = v, .spt = spt, .has_cur = spt == cur_spt,
-			      .cur_idx = slot_index(cur_idx) };
+			      .cur_idx = slot_index(cur_idx), .within_sync = within_sync };
 
 	x.s = bpf_map_lookup_elem(&sps, &spt);
 	x.snap = bpf_map_lookup_elem(&sync_snaps, &v->slot);
@@ -196,6 +221,7 @@ static __always_inline void resolve_pending_at(struct vm_ref *v, struct st_sp *c
 	/* in place, not copied: nothing below touches it (and stack is short on 6.1) */
 	struct st_pending *p = &v->info->pending;
 	struct st_cpu *x;
+	bool within;
 
 	if (p->type == ST_PENDING_NONE)
 		return;
@@ -205,9 +231,10 @@ static __always_inline void resolve_pending_at(struct vm_ref *v, struct st_sp *c
 		return;
 	}
 	p->type = ST_PENDING_NONE;
-	resolve_sync(v, p->spt, cur_spt, cur_idx);
 	x = cpu();
-	if (x && x->sync_spt == p->spt)
+	within = x && x->sync_spt == p->spt;
+	resolve_sync(v, p->spt, cur_spt, cur_idx, within);
+	if (within)
 		x->sync_spt = 0;	/* its stores are over */
 }
 

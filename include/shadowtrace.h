@@ -41,7 +41,7 @@ enum st_mismatch {
 enum st_sync_drop {
 	ST_SYNC_DROP_GFN,	/* gpte points at another gfn */
 	ST_SYNC_DROP_INVALID,	/* gpte not present or not accessed */
-	ST_SYNC_DROP_OTHER,	/* same gfn, e.g. reserved bits or no access */
+	ST_SYNC_DROP_OTHER,	/* same gfn, a reserved bit set */
 	ST_SYNC_DROP_UNREADABLE,/* the gpte could not be read from guest memory */
 	ST_SYNC_DROPS,
 };

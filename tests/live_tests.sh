@@ -99,6 +99,23 @@ live_many_vms_same_scenario() {
 }
 
 
+# The host write-protects the guest's memory after the sync (compaction, KSM
+# and migrations do so): KVM zaps the SPTEs through its MMU notifier, which
+# no tracepoint shows, before the sync is resolved. Its writes still count,
+# exactly, and it dropped nothing.
+live_sync_then_host_write_protect() {
+	trace "$MG_BIN -name guest=wp --host-write-protect sync-flip 128"
+	expect_vm wp sync-flip 128
+	expect_no_drops
+}
+
+# ... and a sync that kept every SPTE as it was: still no drop, no write.
+live_sync_keep_then_host_write_protect() {
+	trace "$MG_BIN -name guest=wk --host-write-protect sync-keep 128"
+	expect_vm wk sync-keep 128
+	expect_no_drops
+}
+
 # A VM that ran before shadowtrace attached: its pages are adopted, and only
 # what happens after attach is counted, exactly.
 live_adopt_running_vm() {

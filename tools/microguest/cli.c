@@ -20,7 +20,7 @@
 static int usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--timing] [--expect] SCENARIO N\n"
+		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--host-write-protect] [--timing] [--expect] SCENARIO N\n"
 		"       %s --check-kvm\n"
 		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n"
 		"  nested (L1 with SVM and NPT runs an L2): nested-fault-churn nested-hugepage-dirtylog\n"
@@ -76,6 +76,8 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 				fprintf(stderr, "microguest: --hold-ms must be 0..600000\n");
 				return MG_EXIT_USAGE;
 			}
+		} else if (!strcmp(argv[i], "--host-write-protect")) {
+			mg_host_write_protect = true;
 		} else if (!strcmp(argv[i], "--timing")) {
 			timing = true;
 		} else if (!strcmp(argv[i], "--expect")) {

@@ -9,6 +9,8 @@
 #ifndef MICROGUEST_H
 #define MICROGUEST_H
 
+#include <stdbool.h>
+
 #include "scenario.h"
 
 /*
@@ -23,6 +25,13 @@ extern const char *mg_stats_path;
 
 /* Milliseconds mg_run() keeps its VM open, idle, after the scenario (0: none). */
 extern unsigned int mg_hold_ms;
+
+/*
+ * After the scenario, the host write-protects the guest's memory and gives
+ * the write back (what compaction, KSM or a migration do): KVM zaps the
+ * SPTEs through its MMU notifier, which no kvmmmu tracepoint shows.
+ */
+extern bool mg_host_write_protect;
 
 /* After this many guest routines, print "paused" and wait for stdin (0: never). */
 extern unsigned int mg_pause_after;

@@ -22,6 +22,8 @@
 #include "layout.h"
 #include "nested.h"
 
+bool mg_host_write_protect;
+
 /* Guest routines; each ends with "out 0x10, al" (done) and "jmp $". */
 static const uint8_t guest_code[] = {
 	/* 0x00 READ: rdi addr, rsi stride, rcx count */
@@ -297,6 +299,8 @@ int mg_run(enum mg_scenario s, unsigned int n, uint64_t *guest_ns, char *err, si
 		r = run_steps(&vm, s, &l);
 	if (guest_ns)
 		*guest_ns = now_ns() - t0;
+	if (!r && mg_host_write_protect)
+		r = mg_vm_host_write_protect(&vm);
 	/* still open: its teardown is not in them */
 	if (!r && mg_stats_path)
 		r = mg_vm_write_stats(&vm, mg_stats_path);

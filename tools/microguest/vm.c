@@ -337,6 +337,16 @@ uint64_t mg_vm_thp_bytes(const struct mg_vm *vm)
 	return total;
 }
 
+int mg_vm_host_write_protect(struct mg_vm *vm)
+{
+	if (mprotect(vm->map, vm->map_len, PROT_READ) ||
+	    mprotect(vm->map, vm->map_len, PROT_READ | PROT_WRITE)) {
+		snprintf(vm->err, vm->errlen, "mprotect of guest memory: %s", strerror(errno));
+		return MG_EXIT_GUEST;
+	}
+	return 0;
+}
+
 void mg_vm_close(struct mg_vm *vm)
 {
 	if (vm->run)

@@ -44,6 +44,8 @@ int mg_vm_set_cr3(struct mg_vm *vm, uint64_t cr3);
 int mg_vm_call(struct mg_vm *vm, const struct mg_call *c);
 /* Bytes of @vm->mem backed by transparent huge pages. */
 uint64_t mg_vm_thp_bytes(const struct mg_vm *vm);
+/* Write-protect the guest's memory and restore it: 0 or MG_EXIT_GUEST. */
+int mg_vm_host_write_protect(struct mg_vm *vm);
 void mg_vm_close(struct mg_vm *vm);
 /* KVM's statistics of the VM and its vCPU, as JSON into @path (kvm_stats.c). */
 int mg_vm_write_stats(struct mg_vm *vm, const char *path);
