@@ -20,6 +20,7 @@
 #                   completion, systemd unit, rules, dashboard; make deb: the same as a .deb
 #   make bench      overhead, side by side (tools/bench/bench.sh); in the test VM
 #                   where /dev/kvm does not work; make bench-tdp: on the TDP MMU
+#   make kvm-selftests  KVM's own selftests under shadowtrace, npt=0 and npt=1
 
 OUTPUT    ?= .output
 CLANG     ?= clang
@@ -71,7 +72,7 @@ APP_OBJS  := $(patsubst src/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 # (the fuzzers' prerequisites; objects have their .d files)
 HEADERS   := $(wildcard include/*.h src/*.h src/*/*.h tools/microguest/*.h) bpf/account.bpf.h
 
-.PHONY: all clean test deps binaries demo bench bench-tdp soak realguest install deb static test-stock-kernel fuzz fuzz-http vmlinux
+.PHONY: all clean test deps binaries demo bench bench-tdp kvm-selftests soak realguest install deb static test-stock-kernel fuzz fuzz-http vmlinux
 # a target whose recipe fails leaves no half-written file behind
 .DELETE_ON_ERROR:
 all: $(ST_BIN) $(MG_BIN) $(OUTPUT)/shadowtrace.8
@@ -168,6 +169,11 @@ bench: all
 	fi
 bench-tdp: all
 	$(Q)tools/bench/in-testvm.sh --npt
+
+# KVM's own selftests (Debian's linux-source-6.1) under shadowtrace in the
+# test VM, npt=0 and npt=1 (tools/kvm-selftests/checks.sh)
+kvm-selftests: all
+	$(Q)tools/kvm-selftests/run
 
 # A real Linux guest under QEMU in the test VM, traced in the three attach
 # modes at once (tests/realguest_checks.sh; README "Tests")

@@ -279,7 +279,7 @@ int BPF_KRETPROBE(kretprobe_mmu_set_spte)
 	return 0;
 }
 
-/* FNAME(sync_page)(vcpu, sp), for paging64/paging32/ept */
+/* FNAME(sync_page)(vcpu, sp) (6.1) or __kvm_sync_page(vcpu, sp) (6.4+) */
 SEC("fexit")
 int BPF_PROG(fexit_sync_page)
 {

@@ -41,9 +41,9 @@ ST_GLOBAL const volatile bool sync_stores_seen ST_INIT(false);
  */
 ST_GLOBAL const volatile bool stores_need_mark ST_INIT(false);
 /*
- * A probe at FNAME(sync_page)'s return ends each sync: until then every
- * store to the synced page is sync's. Without one (Linux 6.12 has no
- * paging64_sync_page) the page's next store may be a fault's.
+ * A probe at the return of FNAME(sync_page) (6.1) or __kvm_sync_page()
+ * (6.4+) ends each sync: until then every store to the synced page is
+ * sync's. Without one the page's next store may be a fault's.
  */
 ST_GLOBAL const volatile bool sync_return_seen ST_INIT(false);
 /* Nested guests' tables are AMD's NPT: their gptes read as 64-bit paging's. */

@@ -62,6 +62,9 @@ static const struct candidate candidates[PROBE_HOOKS][PROBE_CANDIDATES_MAX] = {
 	[HOOK_SYNC] = {
 		{ FE, "paging64_sync_page", SYNC_PAGE_ARGS, NULL, "fexit_sync_page" },
 		{ KP, "paging64_sync_page", SYNC_PAGE_ARGS, NULL, "kretprobe_sync_page" },
+		/* Linux 6.4+: the loop over FNAME(sync_spte), every paging mode */
+		{ FE, "__kvm_sync_page", SYNC_PAGE_ARGS, NULL, "fexit_sync_page" },
+		{ KP, "__kvm_sync_page", SYNC_PAGE_ARGS, NULL, "kretprobe_sync_page" },
 		{ TP, "kvmmmu:kvm_mmu_sync_page", NULL, NULL },
 	},
 	[HOOK_SPLIT] = {
