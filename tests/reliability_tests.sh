@@ -50,10 +50,10 @@ live_attach_detach_under_load() {
 	# check WHAT JQ-FILTER: one report's property, or say which and why
 	check() {
 		jq -e "$2" "$TMP/a$k.json" >/dev/null || {
-			echo "attach $k: $1 failed: $(jq -c '{vms: [.vms[] | {name, alive,
+			echo "attach $k: $1 failed: $(jq -c '{dropped: (.dropped | with_entries(select(.value != 0))),
+				vms: [.vms[] | {name, alive,
 				fault: .translation_writes.fault, adopted: .shadow_pages_adopted,
-				live: .shadow_pages_live, pages: .shadow_pages}],
-				dropped}' "$TMP/a$k.json" 2>&1 | cut -c1-600)"
+				live: .shadow_pages_live, pages: .shadow_pages}]}' "$TMP/a$k.json" 2>&1 | cut -c1-800)"
 			return 1
 		}
 	}

@@ -29,7 +29,7 @@ npt=$(cat /sys/module/kvm_amd/parameters/npt)
 # TEST ARGS VMS: the tests, small sizes (every one runs under emulation)
 TESTS=(
 	"set_memory_region_test||21"	# 1 with no memslot, 10 moves, 10 deletes
-	"dirty_log_test|-i 2 -I 10|3"	# dirty-log, clear-log, dirty-ring
+	"dirty_log_test|-i 3 -I 10|3"	# dirty-log, clear-log, dirty-ring
 	"memslot_modification_stress_test|-b 16M -i 20|1"
 	"demand_paging_test|-b 16M|1"
 	"kvm_page_table_test|-b 16M|1"
