@@ -114,21 +114,39 @@ static __always_inline __u64 kvm_pages_created(struct kvm *kvm)
 	return BPF_CORE_READ(kvm, stat.mmu_cache_miss);
 }
 
-/*
- * The name of @kvm's debugfs directory ("PID-FD", where KVM keeps the VM's
- * own statistics), into @out; "" without debugfs.
- */
-static __always_inline void read_kvm_dir(struct kvm *kvm, char *out, __u32 size)
+/* @kvm's debugfs directory ("PID-FD", where KVM keeps its statistics), or NULL. */
+static __always_inline struct dentry *kvm_dir(struct kvm *kvm)
 {
 	struct dentry *d = BPF_CORE_READ(kvm, debugfs_dentry);
+
+	return !d || (__u64)d >= (__u64)-4095 ? NULL : d;	/* IS_ERR_OR_NULL */
+}
+
+/* The name of @kvm's debugfs directory into @out; "" without one. */
+static __always_inline void read_kvm_dir(struct kvm *kvm, char *out, __u32 size)
+{
+	struct dentry *d = kvm_dir(kvm);
 	const unsigned char *name;
 
 	out[0] = 0;
-	if (!d || (__u64)d >= (__u64)-4095)	/* IS_ERR_OR_NULL */
+	if (!d)
 		return;
 	name = BPF_CORE_READ(d, d_name.name);
 	if (!name || bpf_probe_read_kernel_str(out, size, name) < 0)
 		out[0] = 0;
+}
+
+/*
+ * The inode number of @kvm's debugfs directory: new at every KVM_CREATE_VM
+ * (get_next_ino()), even where the VM has the PID-FD name and the struct
+ * kvm address of one that ended. 0 without one (debugfs off, a duplicate
+ * name), and once KVM's teardown has removed it.
+ */
+static __always_inline __u64 kvm_dir_ino(struct kvm *kvm)
+{
+	struct dentry *d = kvm_dir(kvm);
+
+	return d ? BPF_CORE_READ(d, d_inode, i_ino) : 0;
 }
 
 /* @kvm belongs to the current process (an exiting VMM has only active_mm). */

@@ -214,18 +214,41 @@ static __always_inline void read_vmm_identity(struct st_vm_info *info)
 		info->cmdline_len = len;
 }
 
+/* The events vm_get() is called for: only KVM making a page starts a VM. */
+enum vm_event {
+	VM_SEEN,		/* any other: a known address is its VM */
+	VM_TDP_PAGE,		/* the TDP MMU made a page */
+	VM_SHADOW_PAGE,		/* the shadow MMU made a page */
+};
+
 /*
- * The slot of VM @kvm, creating it on first sight (@creating_sp: the page
- * being created, if that is the event). A known kvm address holds a new
- * VM when another process runs it, or when KVM's count of the shadow pages
- * it created (kvm->stat.mmu_cache_miss, under mmu_lock) is, as a page is
- * created, no higher than at the last page: within one VM it only grows,
- * so this VM followed one that ended in the same process.
+ * Does a page made for the VM at a known address start a new VM, one KVM
+ * put where one of the same process ended? The VM's debugfs directory
+ * says so (kvm_dir_ino(): a new inode at each KVM_CREATE_VM). Without one,
+ * only a shadow page can tell: KVM's count of them (kvm->stat.mmu_cache_miss,
+ * under mmu_lock) only grows within one VM. Other events never start a VM:
+ * at teardown the directory is gone before the last zaps.
  */
-static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creating_sp)
+static __always_inline bool vm_starts_anew(const struct st_vm_info *info, enum vm_event ev,
+					   __u64 ino, __u64 created)
+{
+	if (ev == VM_SEEN)
+		return false;
+	if (ino && info->kvm_dir_ino)
+		return ino != info->kvm_dir_ino;
+	return ev == VM_SHADOW_PAGE && created <= info->pages_created;
+}
+
+/*
+ * The slot of VM @kvm, creating it on first sight or when @ev starts a new
+ * VM at its address (a new VM in another process too). @sp: the page
+ * being made, if any, which adoption skips.
+ */
+static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, enum vm_event ev, __u64 sp)
 {
 	__u64 key = (__u64)kvm;
 	__u64 created = kvm_pages_created(kvm);
+	__u64 ino = ev == VM_SEEN ? 0 : kvm_dir_ino(kvm);
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *slotp = bpf_map_lookup_elem(&vm_ids, &key);
 	struct claim_ctx cl = { .kvm = key, .slot = -1 };
@@ -233,8 +256,8 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 	if (slotp) {
 		if (vm_ref_of_slot(*slotp, v))
 			return -1;
-		if (v->info->pid == pid && (!creating_sp || created > v->info->pages_created)) {
-			if (creating_sp)
+		if (v->info->pid == pid && !vm_starts_anew(v->info, ev, ino, created)) {
+			if (ev == VM_SHADOW_PAGE)
 				v->info->pages_created = created;
 			return 0;
 		}
@@ -258,6 +281,7 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 	v->info->live_sps = 0;
 	v->info->mmu = 0;
 	v->info->pages_created = created;
+	v->info->kvm_dir_ino = ev == VM_SEEN ? kvm_dir_ino(kvm) : ino;
 	v->info->pending.type = ST_PENDING_NONE;
 	read_vmm_identity(v->info);
 	read_kvm_dir(kvm, v->info->kvm_dir, sizeof(v->info->kvm_dir));
@@ -269,7 +293,7 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, __u64 creat
 		return -1;
 	}
 	emit_vm(slot, v->info);
-	adopt_existing_pages(kvm, v, creating_sp);
+	adopt_existing_pages(kvm, v, sp);
 	return 0;
 }
 
@@ -297,7 +321,7 @@ static __always_inline struct st_sp *sp_lookup(__u64 spt, struct kvm_mmu_page *s
 	}
 	__u64 key = (__u64)kvm;
 	s = NULL;
-	if (!bpf_map_lookup_elem(&vm_ids, &key) && !vm_get(kvm, v, 0))
+	if (!bpf_map_lookup_elem(&vm_ids, &key) && !vm_get(kvm, v, VM_SEEN, 0))
 		s = bpf_map_lookup_elem(&sps, &spt);	/* adopted just now */
 	if (s)
 		return s;

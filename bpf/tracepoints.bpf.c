@@ -70,7 +70,7 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 		tdp_mmu_page(ST_SP_CREATED);
 		/* list the VM, in every mode, though it may never have a shadow page */
 		kvm = kvm_of_current_vcpu();
-		if (kvm && !vm_get(kvm, &v, 0))
+		if (kvm && !vm_get(kvm, &v, VM_TDP_PAGE, (__u64)sp))
 			mmu_seen(&v, ST_MMU_TDP);
 		return 0;
 	}
@@ -87,7 +87,7 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 		drop(ST_DROP_UNKNOWN_VM);
 		return 0;
 	}
-	if (vm_get(kvm, &v, (__u64)sp))
+	if (vm_get(kvm, &v, VM_SHADOW_PAGE, (__u64)sp))
 		return 0;
 	resolve_pending(&v);
 	if (track_sp(sp, false, &v))
@@ -198,7 +198,7 @@ int BPF_PROG(tp_zap_all_fast, struct kvm *kvm)
 {
 	struct vm_ref v;
 
-	if (!kvm || !traced_process() || !kvm_is_current(kvm) || vm_get(kvm, &v, 0))
+	if (!kvm || !traced_process() || !kvm_is_current(kvm) || vm_get(kvm, &v, VM_SEEN, 0))
 		return 0;
 	resolve_pending(&v);
 	return 0;

@@ -171,6 +171,7 @@ struct st_vm_info {
 	__u64 adopted_sps;	/* pages that existed before attach */
 	__u64 live_sps;		/* tracked shadow pages right now */
 	__u64 pages_created;	/* KVM's own count (mmu_cache_miss) at the last page created */
+	__u64 kvm_dir_ino;	/* its debugfs directory's inode: which VM it is (0: none) */
 	struct st_pending pending;
 	/* the VMM's identity, read at first sight: it may exit before we look */
 	__u32 cmdline_len;

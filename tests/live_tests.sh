@@ -92,6 +92,39 @@ live_vms_back_to_back_one_process() {
 	[[ $(grep -c '^shadowtrace_shadow_pages_total{vm="b",.*event="created"} 5$' "$TMP/b.prom") == 1 ]]
 }
 
+# The same in the other attach modes (auto, above, is fentry where the
+# kernel allows it): every mode starts a new record at each new VM.
+live_vms_back_to_back_other_modes() {
+	local mode want got
+	want=$("$MG_BIN" --expect fault-churn 64 | jq -cS "$FIGURES")
+	for mode in tracepoint kprobe; do
+		[[ $mode == kprobe ]] && ! has_kprobes && continue
+		timeout $((120 * SLOW)) "$ST_BIN" --attach "$mode" --json \
+			-c "$MG_BIN -name guest=b --serial 10 fault-churn 64" >"$TMP/trace.json"
+		expect_no_drops
+		got=$(jq -cS ".vms[] | select(.name == \"b\") | $FIGURES" "$TMP/trace.json" | sort | uniq -c)
+		[[ $got == "     10 $want" ]] || { echo "$mode: VMs b, counted by figures: $got"; return 1; }
+	done
+}
+
+# A VM's record ends when KVM destroys it, not when its process exits: the
+# micro-guest lingers after closing its VM, and the interval reports say
+# the VM ended while its process ran on.
+live_vm_ends_before_its_process() {
+	timeout $((60 * SLOW)) "$ST_BIN" --json -i 1 \
+		-c "$MG_BIN -name guest=le --linger-ms $((5000 * SLOW)) fault-churn 64" >"$TMP/lines.json"
+	local alive after
+	# per interval report: le alive (true/false), or null once no longer shown
+	alive=$(jq -sc '[.[] | select(.final == false) | [.vms[] | select(.name == "le") | .alive] | first]' \
+		"$TMP/lines.json")
+	after=$(jq '(to_entries | map(select(.value == false)) | first.key) as $k |
+		if $k == null then -1 else length - $k - 1 end' <<<"$alive")
+	((after >= 2)) || { echo "le alive, by interval: $alive"; return 1; }
+	tail -n1 "$TMP/lines.json" >"$TMP/final.json"
+	expect_vm le fault-churn 64 "$TMP/final.json"
+	expect_no_drops "$TMP/final.json"
+}
+
 live_many_vms_same_scenario() {
 	trace "$MG_BIN -name guest=m --vms 8 sync-flip 128"
 	for i in 1 2 3 4 5 6 7 8; do expect_vm "m-$i" sync-flip 128; done

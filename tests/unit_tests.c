@@ -204,6 +204,14 @@ static void test_kvm_stats_read(void)
 	/* another directory under the same name: another VM */
 	ino2 = ino + 1;
 	CHECK(kvm_stats_read(root, "12-7", &s, 4, &ino2) == -ESTALE);
+	/* is the VM of that directory still there? */
+	CHECK(kvm_dir_state(root, "12-7", ino) == KVM_DIR_LIVE);
+	CHECK(kvm_dir_state(root, "12-7", ino2) == KVM_DIR_GONE);	/* a new VM has its name */
+	CHECK(kvm_dir_state(root, "13-7", ino) == KVM_DIR_GONE);	/* destroyed */
+	CHECK(kvm_dir_state(root, "12-7", 0) == KVM_DIR_UNKNOWN);	/* no inode from BPF */
+	CHECK(kvm_dir_state(root, "../x", ino) == KVM_DIR_UNKNOWN);
+	snprintf(path, sizeof(path), "%s/none", root);
+	CHECK(kvm_dir_state(path, "12-7", ino) == KVM_DIR_UNKNOWN);	/* no debugfs */
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/12-7/%s", root, files[i][0]);
 		unlink(path);

@@ -37,6 +37,30 @@ static int read_number(int dfd, const char *name, uint64_t *v)
 	return errno || end == buf || (*end && *end != '\n') ? -EINVAL : 0;
 }
 
+/* @root/@dir into @path; a name from the kernel, yet never a path out of @root. */
+static int kvm_dir_path(const char *root, const char *dir, char *path, size_t size)
+{
+	if (!dir[0] || strchr(dir, '/') || !strcmp(dir, ".") || !strcmp(dir, ".."))
+		return -EINVAL;
+	snprintf(path, size, "%s/%s", root ? root : KVM_DEBUGFS, dir);
+	return 0;
+}
+
+enum kvm_dir_state kvm_dir_state(const char *root, const char *dir, uint64_t ino)
+{
+	char path[512];
+	struct stat st;
+
+	if (!ino || kvm_dir_path(root, dir, path, sizeof(path)))
+		return KVM_DIR_UNKNOWN;
+	if (!stat(path, &st))
+		return (uint64_t)st.st_ino == ino ? KVM_DIR_LIVE : KVM_DIR_GONE;
+	if (errno != ENOENT)
+		return KVM_DIR_UNKNOWN;
+	/* KVM's debugfs is there, the VM's directory not (or not mounted: who knows) */
+	return stat(root ? root : KVM_DEBUGFS, &st) ? KVM_DIR_UNKNOWN : KVM_DIR_GONE;
+}
+
 int kvm_stats_read(const char *root, const char *dir, struct kvm_stats *out, double now,
 		   uint64_t *ino)
 {
@@ -45,10 +69,8 @@ int kvm_stats_read(const char *root, const char *dir, struct kvm_stats *out, dou
 	struct stat st;
 	int dfd;
 
-	/* a name from the kernel, yet never a path out of @root */
-	if (!dir[0] || strchr(dir, '/') || !strcmp(dir, ".") || !strcmp(dir, ".."))
+	if (kvm_dir_path(root, dir, path, sizeof(path)))
 		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/%s", root ? root : KVM_DEBUGFS, dir);
 	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;

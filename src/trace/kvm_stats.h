@@ -67,4 +67,17 @@ static inline bool kvm_stat_present(const struct kvm_stats *s, int id)
 int kvm_stats_read(const char *root, const char *dir, struct kvm_stats *out, double now,
 		   uint64_t *ino);
 
+/*
+ * Does KVM still have the VM whose debugfs directory is @root/@dir with
+ * inode @ino (as BPF read it when KVM made it)? KVM removes the directory
+ * first thing when it destroys the VM; a new VM of the same process may
+ * then take its name, not its inode. Unknown without debugfs or an inode.
+ */
+enum kvm_dir_state {
+	KVM_DIR_UNKNOWN,
+	KVM_DIR_LIVE,
+	KVM_DIR_GONE,
+};
+enum kvm_dir_state kvm_dir_state(const char *root, const char *dir, uint64_t ino);
+
 #endif

@@ -269,6 +269,7 @@ int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *
 		info.comm[ST_COMM_MAX - 1] = 0;
 		info.kvm_dir[ST_KVM_DIR_MAX - 1] = 0;
 		memcpy(vm->kvm_dir, info.kvm_dir, sizeof(vm->kvm_dir));
+		vm->kvm_dir_ino = info.kvm_dir_ino;
 		st_vm_name_live(info.cmdline, info.cmdline_len < ST_CMDLINE_MAX ? info.cmdline_len :
 				ST_CMDLINE_MAX, info.comm, info.pid, vm->id.name, sizeof(vm->id.name));
 		fn(vm, arg);

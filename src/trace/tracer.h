@@ -30,6 +30,7 @@ struct tracer_vm {
 	uint64_t adopted_sps, live_sps;
 	uint32_t mmu;		/* enum st_mmu_seen bits */
 	char kvm_dir[ST_KVM_DIR_MAX];	/* KVM's debugfs directory of the VM */
+	uint64_t kvm_dir_ino;		/* its inode when KVM made it; 0: unknown */
 	struct st_vm_counters c;
 };
 

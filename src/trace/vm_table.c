@@ -70,6 +70,7 @@ static void refresh_one(const struct tracer_vm *v, void *arg)
 		memset(e, 0, sizeof(*e));
 		e->id = v->id;
 		memcpy(e->kvm_dir, v->kvm_dir, sizeof(e->kvm_dir));
+		e->kvm_dir_ino = v->kvm_dir_ino;
 	}
 	e->c = v->c;
 	e->pending = v->pending;
@@ -81,7 +82,8 @@ static void refresh_one(const struct tracer_vm *v, void *arg)
 	 * in between had its teardown zaps after them. Only counters read in a
 	 * later refresh are final.
 	 */
-	e->alive = v->live && st_process_alive(v->id.pid);
+	e->alive = v->live && st_process_alive(v->id.pid) &&
+		   kvm_dir_state(NULL, e->kvm_dir, v->kvm_dir_ino) != KVM_DIR_GONE;
 	e->final = !e->alive && e->gone_seen;
 	e->gone_seen = !e->alive;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The VMs user space knows: named once, refreshed from BPF each collect.
- * A VM whose process is gone is reported once more, its BPF slot freed,
- * and kept (bounded) for the final report.
+ * A VM KVM destroyed (its debugfs directory gone), or whose process is
+ * gone, is reported once more, its BPF slot freed, and kept (bounded) for
+ * the final report.
  */
 #ifndef SHADOWTRACE_VM_TABLE_H
 #define SHADOWTRACE_VM_TABLE_H
@@ -17,8 +18,8 @@
 
 struct vm_entry {
 	struct vm_id id;
-	bool alive;		/* its process still runs */
-	bool gone_seen;		/* the last refresh found its process gone */
+	bool alive;		/* KVM has not destroyed it, its process still runs */
+	bool gone_seen;		/* the last refresh found it (or its process) gone */
 	bool final;		/* counters read after that: its teardown is in them */
 	bool released;		/* BPF slot already freed */
 	bool exit_reported;	/* shown once more after it exited */
@@ -29,7 +30,7 @@ struct vm_entry {
 	uint64_t writes_reported;	/* translation writes at the last interval report */
 	struct st_vm_counters c;
 	char kvm_dir[ST_KVM_DIR_MAX];	/* KVM's debugfs directory of the VM */
-	uint64_t kvm_dir_ino;		/* that directory, as first read: a new VM may take its name */
+	uint64_t kvm_dir_ino;		/* that directory's inode (BPF's read, or the first stat): a new VM may take its name */
 	bool kvm_dir_taken;		/* ... and did: no more reads */
 	struct kvm_stats kvm_stats;	/* KVM's own statistics, as last read */
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * microguest [-name guest=NAME] [--vms K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--expect] SCENARIO N
+ * microguest [-name guest=NAME] [--vms K] [--serial K] [--kvm-stats FILE] [--hold-ms MS]
+ *            [--linger-ms MS] [--expect] SCENARIO N
  * microguest --check-kvm
  *
  * Runs a scripted shadow-MMU scenario in a tiny VM (or K VMs, one process
@@ -20,7 +21,7 @@
 static int usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--host-write-protect] [--timing] [--expect] SCENARIO N\n"
+		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--linger-ms MS] [--host-write-protect] [--timing] [--expect] SCENARIO N\n"
 		"       %s --check-kvm\n"
 		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n"
 		"  nested (L1 with SVM and NPT runs an L2): nested-fault-churn nested-hugepage-dirtylog\n"
@@ -32,7 +33,7 @@ static int usage(const char *prog)
 int mg_main(int argc, char **argv, const char *const *self_cmd)
 {
 	const char *name = "microguest";
-	unsigned int vms = 0, serial = 1, n;
+	unsigned int vms = 0, serial = 1, linger_ms = 0, n;
 	bool expect = false, timing = false, check_kvm = false;
 	uint64_t guest_ns = 0;
 	enum mg_scenario s;
@@ -74,6 +75,13 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 			mg_hold_ms = (unsigned int)strtoul(argv[++i], &end, 10);
 			if (*end || mg_hold_ms > 600000) {
 				fprintf(stderr, "microguest: --hold-ms must be 0..600000\n");
+				return MG_EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--linger-ms") && i + 1 < argc) {
+			/* a VMM that outlives its VMs: this process, once they are closed */
+			linger_ms = (unsigned int)strtoul(argv[++i], &end, 10);
+			if (*end || linger_ms > 600000) {
+				fprintf(stderr, "microguest: --linger-ms must be 0..600000\n");
 				return MG_EXIT_USAGE;
 			}
 		} else if (!strcmp(argv[i], "--host-write-protect")) {
@@ -139,5 +147,7 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 	}
 	if (r)
 		fprintf(stderr, "microguest: %s\n", err);
+	else if (linger_ms)
+		usleep(linger_ms * 1000);
 	return r;
 }
