@@ -11,14 +11,14 @@
 #
 # Output: a table on stdout and JSON in $BENCH_OUT (default bench/results.json;
 # "-": on stdout after a line "BENCH-JSON"). Knobs: ROUNDS (9), PAGES (4096),
-# PASSES (20), VMS16_SECONDS (10). In the test VM (tools/bench/in-testvm.sh)
+# PASSES (20), VMS16_SECONDS (10), WORKLOAD_FLAGS (more micro-guest flags). In the test VM (tools/bench/in-testvm.sh)
 # every figure is labelled as measured under software emulation; with npt=1
 # the workload runs on the TDP MMU: what shadowtrace costs ordinary VMs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ST=./shadowtrace MG=tools/microguest/microguest
 ROUNDS=${ROUNDS:-9} PAGES=${PAGES:-4096} PASSES=${PASSES:-20}
-VMS16_SECONDS=${VMS16_SECONDS:-10}
+VMS16_SECONDS=${VMS16_SECONDS:-10} WORKLOAD_FLAGS=${WORKLOAD_FLAGS:-}
 OUT=${BENCH_OUT:-bench/results.json}
 if [[ -n ${TESTVM_RELEASE:-} ]]; then
 	mmu=$([[ ${TESTVM_NPT:-0} == 1 ]] && echo "tdp (npt=1: the workload's faults are TDP MMU faults)" ||
@@ -56,7 +56,8 @@ if command -v bpftrace >/dev/null; then
 	modes+=(bpftrace)
 fi
 
-workload() { "$MG" --timing --passes "$PASSES" reuse "$PAGES"; }
+# shellcheck disable=SC2086 # WORKLOAD_FLAGS: words
+workload() { "$MG" --timing --passes "$PASSES" $WORKLOAD_FLAGS reuse "$PAGES"; }
 
 wait_line() { # wait_line FILE PATTERN
 	for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
@@ -103,17 +104,27 @@ for r in $(seq "$ROUNDS"); do
 	echo "  round $r/$ROUNDS done" >&2
 done
 
-# Per-program cost, steadier than throughput on a noisy machine: one run
-# with kernel.bpf_stats_enabled (restored after), ns per run of each program.
+# Per-program cost, steadier than throughput on a noisy machine: a run with
+# kernel.bpf_stats_enabled (restored after), ns per run of each program,
+# all figures on and (the floor) the same programs returning at once.
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-"$ST" --json >/dev/null 2>"$TMP/errs" & st=$! tracer=$!
-wait_line "$TMP/errs" Tracing
-workload >/dev/null
-bpftool prog show -j >"$TMP/progs.json"
-kill -INT "$st"; wait "$st" || true
-tracer=""
+for variant in progs floor; do
+	opt=--json
+	[[ $variant == floor ]] && opt=--bench-floor
+	"$ST" "$opt" >/dev/null 2>"$TMP/errs" & st=$! tracer=$!
+	wait_line "$TMP/errs" Tracing
+	workload >/dev/null
+	bpftool prog show -j >"$TMP/$variant.json"
+	kill -INT "$st"; wait "$st" || true
+	tracer=""
+done
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+# [{name, ns_per_run, runs}] of our programs that ran, from bpftool's JSON
+prog_costs() { jq -c '[.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0) |
+	{name, ns_per_run: (.run_time_ns / .run_cnt | floor), runs: .run_cnt}]' "$1"; }
+prog_costs "$TMP/progs.json" >"$TMP/costs.json"
+prog_costs "$TMP/floor.json" >"$TMP/floor-costs.json"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 faults=$(head -n1 "$TMP/untraced" | awk '{print $2}')
@@ -155,9 +166,10 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 	awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median |
 		awk -v ev="$(head -n1 "$TMP/recsize" | cut -d' ' -f1)" '{
 			printf "recording: %d events per run, %.2f MiB per million events (median)\n", ev, $1 / 1048576 }'
-	echo "per program (bpf_stats, includes its own ~20-40 ns of timing):"
-	jq -r --argjson f "$faults" '.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0) |
-		"  \(.name): \(.run_time_ns / .run_cnt | floor) ns/run, \(.run_cnt / $f * 1000 | floor / 1000) runs/fault"' "$TMP/progs.json"
+	echo "per program (bpf_stats, includes its own ~20-40 ns of timing; floor: the same program returning at once):"
+	jq -r --argjson f "$faults" --slurpfile fl "$TMP/floor-costs.json" '.[] | .name as $n |
+		"  \(.name): \(.ns_per_run) ns/run (floor \([$fl[0][] | select(.name == $n) | .ns_per_run] | first // "-")), \(.runs / $f * 1000 | floor / 1000) runs/fault"' \
+		"$TMP/costs.json"
 } | tee "$TMP/table"
 
 json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$(dirname "$OUT")"; jq . >"$OUT"; fi; }
@@ -177,7 +189,7 @@ json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$
 	echo "\"events_lost\":$(awk '{s += $1} END {print s + 0}' "$TMP/lost"),"
 	echo "\"record_events_per_run\":$(head -n1 "$TMP/recsize" | cut -d' ' -f1),"
 	echo "\"record_bytes_per_million_events\":$(awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median),"
-	echo "\"programs\":$(jq -c '[.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0) |
-		{name, ns_per_run: (.run_time_ns / .run_cnt | floor), runs: .run_cnt}]' "$TMP/progs.json")}"
+	echo "\"workload_flags\":$(jq -Rn --arg w "$WORKLOAD_FLAGS" '$w'),"
+	echo "\"programs\":$(cat "$TMP/costs.json"),\"programs_floor\":$(cat "$TMP/floor-costs.json")}"
 } | json_out
 [[ $OUT == - ]] || echo "bench: results in $OUT" >&2

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * microguest [-name guest=NAME] [--vms K] [--serial K] [--kvm-stats FILE] [--hold-ms MS]
- *            [--linger-ms MS] [--expect] SCENARIO N
+ *            [--linger-ms MS] [--no-thp] [--expect] SCENARIO N
  * microguest --check-kvm
  *
  * Runs a scripted shadow-MMU scenario in a tiny VM (or K VMs, one process
@@ -21,7 +21,7 @@
 static int usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--linger-ms MS] [--host-write-protect] [--timing] [--expect] SCENARIO N\n"
+		"usage: %s [-name guest=NAME] [--vms K] [--pause-after K] [--passes K] [--serial K] [--kvm-stats FILE] [--hold-ms MS] [--linger-ms MS] [--no-thp] [--host-write-protect] [--timing] [--expect] SCENARIO N\n"
 		"       %s --check-kvm\n"
 		"scenarios: fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep\n"
 		"  nested (L1 with SVM and NPT runs an L2): nested-fault-churn nested-hugepage-dirtylog\n"
@@ -84,6 +84,8 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 				fprintf(stderr, "microguest: --linger-ms must be 0..600000\n");
 				return MG_EXIT_USAGE;
 			}
+		} else if (!strcmp(argv[i], "--no-thp")) {
+			mg_no_thp = true;
 		} else if (!strcmp(argv[i], "--host-write-protect")) {
 			mg_host_write_protect = true;
 		} else if (!strcmp(argv[i], "--timing")) {

@@ -33,6 +33,12 @@ extern unsigned int mg_hold_ms;
  */
 extern bool mg_host_write_protect;
 
+/*
+ * Guest memory not backed by transparent huge pages (except in the THP
+ * scenarios): on the TDP MMU each 4 KiB page is then its own TDP fault.
+ */
+extern bool mg_no_thp;
+
 /* After this many guest routines, print "paused" and wait for stdin (0: never). */
 extern unsigned int mg_pause_after;
 

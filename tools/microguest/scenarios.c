@@ -23,6 +23,7 @@
 #include "nested.h"
 
 bool mg_host_write_protect;
+bool mg_no_thp;
 
 /* Guest routines; each ends with "out 0x10, al" (done) and "jmp $". */
 static const uint8_t guest_code[] = {

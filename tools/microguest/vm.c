@@ -110,6 +110,9 @@ int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, enum mg_backing backing)
 	if (backing == MG_BACKING_THP && madvise(vm->mem, mem_size, MADV_HUGEPAGE))
 		return fail(vm, MG_EXIT_PRECONDITION, "madvise(MADV_HUGEPAGE): %s",
 			    strerror(errno));
+	if (backing == MG_BACKING_4K && mg_no_thp && madvise(vm->mem, mem_size, MADV_NOHUGEPAGE))
+		return fail(vm, MG_EXIT_PRECONDITION, "madvise(MADV_NOHUGEPAGE): %s",
+			    strerror(errno));
 	/* Populate now: THP on first touch, and no host faults mid-scenario. */
 	for (uint64_t off = 0; off < mem_size; off += 4096)
 		vm->mem[off] = 0;
