@@ -182,7 +182,7 @@ static __always_inline struct kvm *kvm_of_new_sp(struct kvm_mmu_page *sp)
 static __always_inline struct kvm_vcpu *current_vcpu(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 first = (__u64)BPF_CORE_READ(task, preempt_notifiers.first);
+	__u64 first = (__u64)task->preempt_notifiers.first;	/* a BTF load, no helper call */
 
 	if (!first)
 		return NULL;
@@ -217,6 +217,27 @@ static __always_inline struct kvm *kvm_of_current_vcpu(void)
 static __always_inline bool sp_is_tdp(struct kvm_mmu_page *sp)
 {
 	return bpf_core_field_exists(struct kvm_mmu_page, tdp_mmu_page) && BPF_CORE_READ(sp, tdp_mmu_page);
+}
+
+/*
+ * @vcpu (may be NULL) faults through the TDP MMU: it runs on its root MMU
+ * (not on a nested guest's shadowed tables) in a VM whose TDP MMU has
+ * roots. A VM without the TDP MMU never has one; in a VM with it, the root
+ * MMU's roots are all the TDP MMU's. Three reads, no map: the early exit
+ * of TDP faults (a typed kvm_running_vcpu would save two, but does not
+ * load everywhere: see current_vcpu()).
+ */
+static __always_inline bool vcpu_in_tdp_mmu(struct kvm_vcpu *vcpu)
+{
+	__u64 root_mmu = (__u64)vcpu + bpf_core_field_offset(struct kvm_vcpu, arch.root_mmu);
+	struct kvm *kvm;
+	__u64 roots;
+
+	if (!vcpu || (__u64)BPF_CORE_READ(vcpu, arch.mmu) != root_mmu)
+		return false;
+	kvm = BPF_CORE_READ(vcpu, kvm);
+	roots = (__u64)kvm + bpf_core_field_offset(struct kvm, arch.tdp_mmu_roots);
+	return kvm && (__u64)BPF_CORE_READ(kvm, arch.tdp_mmu_roots.next) != roots;
 }
 
 static __always_inline bool vcpu_on_direct_root(struct kvm_vcpu *vcpu)

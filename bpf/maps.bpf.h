@@ -46,6 +46,12 @@ ST_GLOBAL const volatile bool stores_need_mark ST_INIT(false);
  * sync's. Without one the page's next store may be a fault's.
  */
 ST_GLOBAL const volatile bool sync_return_seen ST_INIT(false);
+/*
+ * KVM maps ordinary VMs with EPT/NPT here: most SPTE writes are the TDP
+ * MMU's, so tp_set_spte asks the vCPU before the page map. Only an order:
+ * the answer is the same either way.
+ */
+ST_GLOBAL const volatile bool tdp_host ST_INIT(false);
 /* Nested guests' tables are AMD's NPT: their gptes read as 64-bit paging's. */
 ST_GLOBAL const volatile bool nested_tables_npt ST_INIT(false);
 /* A function probe sees the stores of eager huge page splits. */

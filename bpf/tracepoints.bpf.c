@@ -48,6 +48,9 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 
 	if (!traced_process())
 		return 0;
+	/* where EPT/NPT map ordinary VMs, most writes are TDP faults: out first */
+	if (tdp_host && vcpu_in_tdp_mmu(current_vcpu()))
+		return 0;
 	s = sp_lookup(spt, NULL, &v);
 	if (!s)
 		return 0;

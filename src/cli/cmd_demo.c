@@ -22,6 +22,7 @@
 #include "scenario.h"
 #include "cli/session.h"
 #include "cli/commands.h"
+#include "trace/kernel_view.h"
 
 struct side_by_side {
 	FILE *f;
@@ -58,28 +59,6 @@ static void print_vm_json(struct json *j, const struct vm_entry *e,
 	json_obj_end(j);
 }
 
-/*
- * Whether this host's KVM maps ordinary VMs with EPT/NPT (the TDP MMU): then
- * only a nested guest has shadow pages, and only the nested scenarios show them.
- */
-static bool kvm_uses_tdp(void)
-{
-	static const char *const params[] = {
-		"/sys/module/kvm_amd/parameters/npt", "/sys/module/kvm_intel/parameters/ept",
-	};
-	bool tdp = false;
-
-	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
-		FILE *f = fopen(params[i], "re");
-		int c = f ? fgetc(f) : EOF;
-
-		tdp |= c == 'Y' || c == '1';
-		if (f)
-			fclose(f);
-	}
-	return tdp;
-}
-
 static void skipped(const struct st_options *o, enum mg_scenario sc, const char *why,
 		    struct demo_result *res)
 {
@@ -88,7 +67,7 @@ static void skipped(const struct st_options *o, enum mg_scenario sc, const char 
 		printf("scenario %s N=%u: skipped (%s)\n\n", mg_scenario_name(sc), o->n, why);
 }
 
-/* @tdp: kvm_uses_tdp(), read once per demo */
+/* @tdp: kernel_kvm_uses_tdp(), read once per demo */
 static int run_scenario(struct session *s, const struct st_options *o, const char *microguest,
 			enum mg_scenario sc, bool tdp, struct json *j, struct demo_result *res)
 {
@@ -301,7 +280,7 @@ int st_demo(const struct st_options *o)
 		printf("shadowtrace demo: %s mode, kernel %s; micro-guest VMs with known shadow-MMU events\n\n",
 		       s.rep.attach_mode, s.kernel);
 	}
-	bool tdp = kvm_uses_tdp();
+	bool tdp = kernel_kvm_uses_tdp();
 
 	for (int sc = 0; sc < MG_SCENARIOS && !r && !st_stop_signal; sc++)
 		if (o->scenario < 0 || o->scenario == sc)

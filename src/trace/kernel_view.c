@@ -155,3 +155,21 @@ bool kernel_nested_tables_npt(void)
 	vendor[12] = '\0';
 	return !strcmp(vendor, "AuthenticAMD") || !strcmp(vendor, "HygonGenuine");
 }
+
+bool kernel_kvm_uses_tdp(void)
+{
+	static const char *const params[] = {
+		"/sys/module/kvm_amd/parameters/npt", "/sys/module/kvm_intel/parameters/ept",
+	};
+	bool tdp = false;
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		FILE *f = fopen(params[i], "re");
+		int c = f ? fgetc(f) : EOF;
+
+		tdp |= c == 'Y' || c == '1';
+		if (f)
+			fclose(f);
+	}
+	return tdp;
+}

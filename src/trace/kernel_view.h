@@ -41,6 +41,11 @@ bool kernel_params_match(const struct kernel_view *k, const char *func, const ch
  * format): the CPU's vendor says which.
  */
 bool kernel_nested_tables_npt(void);
+/*
+ * Whether KVM maps ordinary VMs with EPT/NPT here (kvm_amd npt, kvm_intel
+ * ept): then only nested guests have shadow pages.
+ */
+bool kernel_kvm_uses_tdp(void);
 /* 0 if an empty fentry (or fexit) program attaches to @func, else -errno. */
 int kernel_trampoline_test(const struct kernel_view *k, const char *func, bool fexit);
 

@@ -168,6 +168,7 @@ static struct tracer *tracer_open(const struct tracer_limits *lim, struct kernel
 	t->skel->rodata->sync_return_seen = t->plan.sync_return_seen;
 	t->skel->rodata->split_stores_seen = t->plan.split_stores_seen;
 	t->skel->rodata->nested_tables_npt = kernel_nested_tables_npt();
+	t->skel->rodata->tdp_host = kernel_kvm_uses_tdp();
 	return t;
 fail:
 	tracer_stop(t);
