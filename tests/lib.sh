@@ -83,6 +83,19 @@ expect_vm() {
 	fi
 }
 
+# expect_vms NAME COUNT SCENARIO N [JSON]: exactly COUNT VMs named NAME in
+# JSON, each the ground truth of SCENARIO N (VMs one after another in one
+# process share a name)
+expect_vms() {
+	local name=$1 count=$2 scen=$3 n=$4 json=${5:-$TMP/trace.json}
+	local want got
+	# shellcheck disable=SC2086
+	want=$("$MG_BIN" ${EXPECT_ARGS:-} --expect "$scen" "$n" | jq -cS "$FIGURES")
+	got=$(jq -cS --arg n "$name" ".vms[] | select(.name == \$n) | $FIGURES" "$json" | sort | uniq -c)
+	[[ $got == "$(printf '%7d %s' "$count" "$want")" ]] ||
+		{ echo "VMs $name, counted by figures (want $count of the ground truth): $got"; return 1; }
+}
+
 # nothing dropped in a report
 expect_no_drops() {
 	local json=${1:-$TMP/trace.json} d

@@ -11,9 +11,10 @@
 #
 # Output: a table on stdout and JSON in $BENCH_OUT (default bench/results.json;
 # "-": on stdout after a line "BENCH-JSON"). Knobs: ROUNDS (9), PAGES (4096),
-# PASSES (20), VMS16_SECONDS (10), WORKLOAD_FLAGS (more micro-guest flags). In the test VM (tools/bench/in-testvm.sh)
-# every figure is labelled as measured under software emulation; with npt=1
-# the workload runs on the TDP MMU: what shadowtrace costs ordinary VMs.
+# PASSES (20), VMS16_SECONDS (10), WORKLOAD_FLAGS (more micro-guest flags).
+# In the test VM (tools/bench/in-testvm.sh) every figure is labelled as
+# measured under software emulation; with npt=1 the workload runs on the
+# TDP MMU: what shadowtrace costs ordinary VMs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ST=./shadowtrace MG=tools/microguest/microguest

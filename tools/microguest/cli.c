@@ -30,6 +30,19 @@ static int usage(const char *prog)
 	return MG_EXIT_USAGE;
 }
 
+/* A milliseconds option's value @arg into *@ms: 0..600000, else one line and -1. */
+static int ms_option(const char *opt, const char *arg, unsigned int *ms)
+{
+	char *end;
+
+	*ms = (unsigned int)strtoul(arg, &end, 10);
+	if (*end || *ms > 600000) {
+		fprintf(stderr, "microguest: %s must be 0..600000\n", opt);
+		return -1;
+	}
+	return 0;
+}
+
 int mg_main(int argc, char **argv, const char *const *self_cmd)
 {
 	const char *name = "microguest";
@@ -72,18 +85,14 @@ int mg_main(int argc, char **argv, const char *const *self_cmd)
 		} else if (!strcmp(argv[i], "--kvm-stats") && i + 1 < argc) {
 			mg_stats_path = argv[++i];
 		} else if (!strcmp(argv[i], "--hold-ms") && i + 1 < argc) {
-			mg_hold_ms = (unsigned int)strtoul(argv[++i], &end, 10);
-			if (*end || mg_hold_ms > 600000) {
-				fprintf(stderr, "microguest: --hold-ms must be 0..600000\n");
+			if (ms_option(argv[i], argv[i + 1], &mg_hold_ms))
 				return MG_EXIT_USAGE;
-			}
+			i++;
 		} else if (!strcmp(argv[i], "--linger-ms") && i + 1 < argc) {
 			/* a VMM that outlives its VMs: this process, once they are closed */
-			linger_ms = (unsigned int)strtoul(argv[++i], &end, 10);
-			if (*end || linger_ms > 600000) {
-				fprintf(stderr, "microguest: --linger-ms must be 0..600000\n");
+			if (ms_option(argv[i], argv[i + 1], &linger_ms))
 				return MG_EXIT_USAGE;
-			}
+			i++;
 		} else if (!strcmp(argv[i], "--no-thp")) {
 			mg_no_thp = true;
 		} else if (!strcmp(argv[i], "--host-write-protect")) {
