@@ -81,28 +81,19 @@ static __always_inline __u32 popcount64(__u64 x)
 	return (__u32)((x * 0x0101010101010101ULL) >> 56);
 }
 
-/* A churned slot's lifetime ends: histogram its change count, reset it. */
-static __always_inline void end_churned(struct st_vm_counters *c, struct st_sp *s, __u64 spt,
-					__u32 idx)
+/* A churned slot's lifetime ends: histogram its change count, forget it. */
+static __always_inline void end_churned(struct st_vm_counters *c, __u64 spt, __u32 idx)
 {
-	__u32 i = slot_index(idx);
-	struct st_churn_key key = { .spt = spt, .idx = i };
-	__u64 *n;
+	struct st_churn_key key = { .spt = spt, .idx = slot_index(idx) };
+	struct st_churn *n = bpf_map_lookup_elem(&churn, &key);
 
-	if (s->changes[i] == CHANGES_ESCALATED) {
-		n = bpf_map_lookup_elem(&churn, &key);
-		if (n) {
-			hist_add(c, ST_HIST_SLOT_CHANGES, *n);
-			if (!bpf_map_delete_elem(&churn, &key))
-				usage_add(ST_USAGE_ESCALATED, -1);
-		} else {
-			c->lifetimes_untracked++;	/* the exact count did not fit */
-		}
-	} else {
-		hist_add(c, ST_HIST_SLOT_CHANGES, s->changes[i]);
+	if (!n) {
+		c->lifetimes_untracked++;	/* the churn table was full */
+		return;
 	}
-	s->changes[i] = 0;
-	s->last_change[i] = TICK_NONE;
+	hist_add(c, ST_HIST_SLOT_CHANGES, n->changes);
+	if (!bpf_map_delete_elem(&churn, &key))
+		usage_add(ST_USAGE_CHURNED_SLOTS, -1);
 }
 
 static __always_inline void end_lifetime(struct st_vm_counters *c, struct st_sp *s,
@@ -119,79 +110,41 @@ static __always_inline void end_lifetime(struct st_vm_counters *c, struct st_sp 
 		return;
 	}
 	s->churned[w] &= ~bit;
-	end_churned(c, s, spt, idx);
-}
-
-struct rebase_ctx {
-	struct st_sp *s;
-	__u32 shift;
-};
-
-static long rebase_slot(__u32 i, void *data)
-{
-	struct rebase_ctx *r = data;
-	__u32 *t = &r->s->last_change[slot_index(i)];
-
-	if (*t >= TICK_FIRST)
-		*t = *t - TICK_FIRST >= r->shift ? *t - r->shift : TICK_BEYOND;
-	return 0;
+	end_churned(c, spt, idx);
 }
 
 /*
- * Ticks are u32 since base_tick: about every 37 minutes of a page's life
- * the base moves 2^30 ticks on; older last changes become TICK_BEYOND.
+ * Slot @idx changed access: its first change this lifetime takes a churn
+ * table entry; a later one adds its interval since the last. The churned
+ * bit without an entry: the table was full at the first change (that
+ * drop is counted, and the lifetime's end is counted untracked).
  */
-static __always_inline __u32 slot_tick(struct st_sp *s, __u64 now)
-{
-	if (now - s->base_tick >= (1ULL << 31)) {
-		struct rebase_ctx r = { .s = s, .shift = 1U << 30 };
-
-		bpf_loop(ST_SPTES_PER_PAGE, rebase_slot, &r, 0);
-		s->base_tick += r.shift;
-		if (now - s->base_tick >= (1ULL << 31))	/* idle for ages: restart */
-			s->base_tick = now - (1ULL << 30);
-	}
-	return (__u32)(now - s->base_tick) + TICK_FIRST;
-}
-
-static __always_inline void count_change(struct st_sp *s, __u64 spt, __u32 i)
-{
-	struct st_churn_key key = { .spt = spt, .idx = i };
-	__u64 *n, first = CHANGES_ESCALATED;
-
-	i = slot_index(i);
-	if (s->changes[i] < CHANGES_ESCALATED - 1) {
-		s->changes[i]++;
-		return;
-	}
-	if (s->changes[i] == CHANGES_ESCALATED - 1) {
-		s->changes[i] = CHANGES_ESCALATED;
-		if (bpf_map_update_elem(&churn, &key, &first, BPF_ANY))
-			drop(ST_DROP_SLOT_MAP_FULL);
-		else
-			usage_add(ST_USAGE_ESCALATED, 1);
-		return;
-	}
-	n = bpf_map_lookup_elem(&churn, &key);
-	if (n)
-		(*n)++;
-}
-
 static __always_inline void access_change(struct st_vm_counters *c, struct st_sp *s,
 					  __u64 spt, __u32 idx, __u32 origin,
 					  __u32 from, __u32 to, __u64 now)
 {
-	__u32 i = slot_index(idx), tick = slot_tick(s, now), last;
+	struct st_churn_key key = { .spt = spt, .idx = slot_index(idx) };
+	__u32 w = slot_word(idx);
+	__u64 bit = slot_bit(idx);
+	struct st_churn *n;
 
 	c->access_changes[origin & 3][from & 7][to & 7]++;
-	s->churned[slot_word(i)] |= slot_bit(i);
-	last = s->last_change[i];
-	if (last == TICK_BEYOND)
-		hist_add(c, ST_HIST_CHANGE_INTERVAL, 1ULL << 40);
-	else if (last != TICK_NONE)
-		hist_add(c, ST_HIST_CHANGE_INTERVAL, (__u64)(tick - last) << ST_TICK_SHIFT);
-	s->last_change[i] = tick;
-	count_change(s, spt, i);
+	if (!(s->churned[w] & bit)) {
+		struct st_churn first = { .changes = 1, .last_tick = now };
+
+		s->churned[w] |= bit;
+		if (bpf_map_update_elem(&churn, &key, &first, BPF_NOEXIST))
+			drop(ST_DROP_SLOT_MAP_FULL);
+		else
+			usage_add(ST_USAGE_CHURNED_SLOTS, 1);
+		return;
+	}
+	n = bpf_map_lookup_elem(&churn, &key);
+	if (!n)
+		return;
+	hist_add(c, ST_HIST_CHANGE_INTERVAL, (now - n->last_tick) << ST_TICK_SHIFT);
+	n->changes++;
+	n->last_tick = now;
 }
 
 /*
@@ -257,8 +210,7 @@ static __always_inline void account_sync_drop(struct vm_ref *v, struct st_sp *s,
 }
 
 struct end_sp_ctx {
-	struct st_vm_counters *c;
-	struct st_sp *s;
+	struct st_vm_counters *c;	/* NULL: forget, histogram nothing */
 	__u64 spt;
 	__u64 word;
 	__u32 w;
@@ -267,25 +219,32 @@ struct end_sp_ctx {
 static long end_churned_bit(__u32 b, void *data)
 {
 	struct end_sp_ctx *x = data;
+	struct st_churn_key key = { .spt = x->spt, .idx = x->w * 64 + (b & 63) };
 
-	if (x->word & (1ULL << (b & 63)))
-		end_churned(x->c, x->s, x->spt, x->w * 64 + (b & 63));
+	if (!(x->word & (1ULL << (b & 63))))
+		return 0;
+	if (x->c)
+		end_churned(x->c, x->spt, key.idx);
+	else if (!bpf_map_delete_elem(&churn, &key))
+		usage_add(ST_USAGE_CHURNED_SLOTS, -1);
 	return 0;
 }
 
-/* The page is zapped: every slot lifetime in it ends. */
-static __always_inline void end_sp(struct vm_ref *v, struct st_sp *s, __u64 spt)
+/*
+ * Every slot lifetime of page @s ends: histogrammed into @c, or with @c
+ * NULL only forgotten (the page of a VM whose figures are gone).
+ */
+static __always_inline void end_slots(struct st_vm_counters *c, struct st_sp *s, __u64 spt)
 {
-	struct end_sp_ctx x = { .c = v->c, .s = s, .spt = spt };
+	struct end_sp_ctx x = { .c = c, .spt = spt };
 
-	emit(v->slot, ST_EV_PAGE_END, 0, 0, spt, 0, 0, 0);
 	/* unrolled: Linux 6.1 rejects the loop clang makes of it otherwise */
 #pragma GCC unroll 8
 	for (__u32 w = 0; w < ST_SPTES_PER_PAGE / 64; w++) {
-		__u64 known = s->known[w], churned = s->churned[w] & known;
-		__u32 quiet = popcount64(known & ~churned);
+		__u64 known = s->known[w], churned = s->churned[w];
 
-		x.c->hist[ST_HIST_SLOT_CHANGES].buckets[0] += quiet;
+		if (c)
+			c->hist[ST_HIST_SLOT_CHANGES].buckets[0] += popcount64(known & ~churned);
 		if (churned) {
 			x.w = w;
 			x.word = churned;
@@ -296,6 +255,13 @@ static __always_inline void end_sp(struct vm_ref *v, struct st_sp *s, __u64 spt)
 	}
 }
 
+/* The page is zapped: every slot lifetime in it ends. */
+static __always_inline void end_sp(struct vm_ref *v, struct st_sp *s, __u64 spt)
+{
+	emit(v->slot, ST_EV_PAGE_END, 0, 0, spt, 0, 0, 0);
+	end_slots(v->c, s, spt);
+}
+
 /*
  * Page @s (key @spt) starts being tracked for VM @v: no slot known yet.
  * @flags: ST_EVF_DIRECT, ST_EVF_ADOPTED, ST_EVF_LIVE.
@@ -304,10 +270,11 @@ static __always_inline void account_page_start(struct vm_ref *v, struct st_sp *s
 					       __u64 gfn, __u32 level, __u32 flags, __u64 tick)
 {
 	emit(v->slot, ST_EV_PAGE_START, flags, 0, spt, gfn, level, tick);
-	/* fresh entries are copies of zero_sp; a reused one was just ended */
-	__builtin_memset(s->known, 0, sizeof(s->known));
-	__builtin_memset(s->churned, 0, sizeof(s->churned));
-	s->base_tick = tick;
+	/*
+	 * Fresh entries are copies of zero_sp, a reused one was just ended;
+	 * or it is left by a VM long gone: its slots are forgotten.
+	 */
+	end_slots(NULL, s, spt);
 	s->gfn = gfn;
 	s->vm = v->slot;
 	s->level = level;

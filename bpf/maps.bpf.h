@@ -102,12 +102,16 @@ ST_GLOBAL struct {
 	__type(value, struct st_sync_snapshot);
 } sync_snaps SEC(".maps");
 
-/* Exact change counts of the rare slots that changed more than 254 times. */
+/*
+ * The slots that changed access this lifetime (include/page_state.h): their
+ * change count and last change. Preallocated like every map here, so a
+ * full table is a counted drop, never an allocation failing under a lock.
+ */
 ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 65536);
 	__type(key, struct st_churn_key);
-	__type(value, __u64);
+	__type(value, struct st_churn);
 } churn SEC(".maps");
 
 ST_GLOBAL struct {

@@ -82,19 +82,6 @@ static __always_inline int vm_of_current_process(struct vm_ref *v)
 	return 0;
 }
 
-struct clear_ctx {
-	struct st_sp *s;
-};
-
-static long clear_slot(__u32 i, void *data)
-{
-	struct st_sp *s = ((struct clear_ctx *)data)->s;
-
-	s->changes[slot_index(i)] = 0;
-	s->last_change[slot_index(i)] = TICK_NONE;
-	return 0;
-}
-
 /* Track shadow page @sp of VM @v; an older page at the same key ended. */
 static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, bool adopted,
 					      struct vm_ref *v)
@@ -110,15 +97,10 @@ static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, bool adop
 	mmu_seen(v, ST_MMU_SHADOW);
 	s = bpf_map_lookup_elem(&sps, &f.spt);
 	if (s) {
-		if (!s->zapped && s->vm == v->slot) {
+		if (!s->zapped && s->vm == v->slot)
 			end_sp(v, s, f.spt);	/* its zap went unseen */
-		} else {
-			struct clear_ctx cl = { .s = s };
-
-			if (!s->zapped)		/* left by a VM long gone */
-				bpf_loop(ST_SPTES_PER_PAGE, clear_slot, &cl, 0);
+		else	/* zapped, or left by a VM long gone */
 			flags |= ST_EVF_LIVE;
-		}
 	} else {
 		if (bpf_map_update_elem(&sps, &f.spt, &zero_sp, BPF_NOEXIST)) {
 			drop(ST_DROP_SP_MAP_FULL);

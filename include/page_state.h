@@ -22,28 +22,24 @@ struct st_sp {
 	__u8 ad_disabled;	/* no Accessed bit to tell fault from prefetch */
 	__u8 nested;		/* shadows a nested guest's NPT/EPT (role.guest_mode) */
 	__u8 pad[6];
-	__u64 base_tick;	/* time origin of last_change, in 1.024 us ticks */
 	__u64 known[ST_SPTES_PER_PAGE / 64];	/* slot's translation seen written */
-	__u64 churned[ST_SPTES_PER_PAGE / 64];	/* slot changed access this lifetime */
-	/*
-	 * Per slot, dense (no hash work per change): access changes this
-	 * lifetime (CHANGES_ESCALATED: the exact count is in the churn map),
-	 * and the last change's tick (0: none; 1: older than the range).
-	 */
-	__u8 changes[ST_SPTES_PER_PAGE];
-	__u32 last_change[ST_SPTES_PER_PAGE];
+	/* slot changed access this lifetime: its figures are in the churn table */
+	__u64 churned[ST_SPTES_PER_PAGE / 64];
 };
 
-#define CHANGES_ESCALATED	255
-#define TICK_NONE		0
-#define TICK_BEYOND		1
-#define TICK_FIRST		2	/* a stored tick is 2 + ticks since base_tick */
-
-/* Key of a slot whose exact change count lives in the churn table. */
+/*
+ * A slot that changed access this lifetime, in the churn table: only such
+ * slots take memory (most never change), so a page costs 168 bytes.
+ */
 struct st_churn_key {
 	__u64 spt;
 	__u32 idx;
 	__u32 pad;
+};
+
+struct st_churn {
+	__u64 changes;		/* access changes this lifetime */
+	__u64 last_tick;	/* of the last one, in 1.024 us ticks */
 };
 
 #endif /* SHADOWTRACE_PAGE_STATE_H */

@@ -15,6 +15,8 @@
  *            body: u64 start wall clock (ns since the epoch)
  *                  u64 start monotonic clock (ns, the events' time base)
  *                  u32 max_vms, u32 max_shadow_pages, u32 max_churn_slots
+ *                  (before version 3 the latter held only the slots of
+ *                  over 254 access changes; from 3, every churned slot)
  *                  u32 flags (bit 0: the cache holds access bits)
  *                  str kernel release, str attach mode, str tool version
  *                  (str: u16 length, bytes; at most 255 bytes)
@@ -54,7 +56,8 @@
 #endif
 
 #define ST_REC_MAGIC		"SHTRACE\n"
-#define ST_REC_VERSION		2	/* 2: the trailer holds the MMUs; 1 is read too */
+#define ST_REC_VERSION		3	/* 3: the churn table holds every churned slot;
+					   2: the trailer holds the MMUs; 1 and 2 are read too */
 #define ST_REC_BLOCK_MAGIC	0x314b4c42u	/* "BLK1" */
 #define ST_REC_BLOCK_MAX	(1u << 20)	/* raw bytes per block */
 #define ST_REC_HEADER_MAX	4096

@@ -116,7 +116,7 @@ enum st_drop {
 /* Occupancy of the bounded BPF maps (per-CPU deltas, summed in user space). */
 enum st_usage {
 	ST_USAGE_TRACKED_PAGES,	/* entries of the shadow page map */
-	ST_USAGE_ESCALATED,	/* slots with > 254 changes in the churn map */
+	ST_USAGE_CHURNED_SLOTS,	/* slots with access changes, in the churn map */
 	ST_USAGES,
 };
 

@@ -228,6 +228,27 @@ live_vm_map_full_counted() {
 	EXPECT_ARGS="--passes 300" expect_vm x1 reuse 256
 }
 
+# A full churn table: each slot beyond it is counted twice (its first change
+# a drop, its lifetime's end untracked), every other figure exact; the
+# replay of the recording fills its table the same way.
+live_churn_table_full_counted() {
+	local n=700 max=64 lost=636 want got
+	timeout $((120 * SLOW)) "$ST_BIN" record -o "$TMP/c.strec" --json --max-churn-slots $max \
+		-c "$MG_BIN -name guest=c fault-churn $n" >"$TMP/trace.json" 2>/dev/null
+	"$ST_BIN" report "$TMP/c.strec" --json >"$TMP/rep.json"
+	same_report "$TMP/trace.json" "$TMP/rep.json"
+	[[ $(jq -c '.dropped | [.[]] | add' "$TMP/trace.json") == "$lost" ]]
+	[[ $(jq .dropped.churn_slot_map_full "$TMP/trace.json") == "$lost" ]]
+	jq -e ".bpf_maps | .churned_slots == 0 and .churned_slots_max == $max" "$TMP/trace.json" >/dev/null
+	# the ground truth, less one change in each untracked lifetime
+	want=$("$MG_BIN" --expect fault-churn $n | jq -S --argjson l $lost "$FIGURES | .lifetimes_untracked = \$l
+		| .slot_access_changes.count -= \$l | .slot_access_changes.sum -= \$l
+		| .slot_access_changes.buckets |= map(if .min == 1 then .count -= \$l else . end)")
+	got=$(jq -S '.vms[] | select(.name == "c") | '"$FIGURES" "$TMP/trace.json")
+	diff <(echo "$want") <(echo "$got") | head -20
+	[[ $want == "$got" ]]
+}
+
 # The built-in demo, as a user runs it, on the release build.
 live_demo_release_build() {
 	timeout $((120 * SLOW)) "$RELEASE_BIN" demo --json >"$TMP/demo.json"

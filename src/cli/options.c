@@ -72,7 +72,7 @@ static const struct argp_option opts[] = {
 	{ "max-shadow-pages", OPT_MAX_PAGES, "N", 0,
 	  "Shadow pages tracked (64-4194304, default 16384)", 1 },
 	{ "max-churn-slots", OPT_MAX_SLOTS, "N", 0,
-	  "Slots with over 254 access changes in one lifetime, counted exactly (64-4194304, default 4096)", 1 },
+	  "Slots whose access changed, tracked at once (64-4194304, default 65536)", 1 },
 	{ "bench-floor", OPT_FLOOR, NULL, 0,
 	  "Benchmark floor: attach to the same hooks, account nothing", 1 },
 	{ "output", 'o', "FILE", 0, "record: write the recording to FILE", 3 },
@@ -257,7 +257,7 @@ int st_parse_options(int argc, char **argv, struct st_options *o)
 
 	*o = (struct st_options){
 		.cmd = CMD_TRACE,
-		.lim = { .max_vms = 64, .max_shadow_pages = 16384, .max_churn_slots = 4096 },
+		.lim = { .max_vms = 64, .max_shadow_pages = 16384, .max_churn_slots = 65536 },
 		.scenario = -1,
 		.n = 256,
 		.vms = 1,

@@ -47,6 +47,7 @@ int session_start(struct session *s, const struct st_options *o)
 	s->rep.access_known = tracer_cache_has_access(s->tracer);
 	s->rep.kernel = s->kernel;
 	s->rep.limits = *tracer_limits(s->tracer);
+	s->rep.map_bytes = tracer_map_bytes(s->tracer);
 	s->rep.mmu_known = true;
 	s->rep.top = o->top;
 	s->start = st_now();

@@ -207,11 +207,16 @@ static void render(FILE *f, const struct report_ctx *r, const struct vm_table *t
 	family(f, "shadowtrace_bpf_map_entries", "gauge", "Entries in use of shadowtrace's bounded BPF maps.");
 	fprintf(f, "shadowtrace_bpf_map_entries{map=\"shadow_pages\"} %" PRId64 "\n", r->usage[ST_USAGE_TRACKED_PAGES]);
 	fprintf(f, "shadowtrace_bpf_map_entries{map=\"vms\"} %u\n", r->vm_slots_used);
-	fprintf(f, "shadowtrace_bpf_map_entries{map=\"escalated_slots\"} %" PRId64 "\n", r->usage[ST_USAGE_ESCALATED]);
+	fprintf(f, "shadowtrace_bpf_map_entries{map=\"churned_slots\"} %" PRId64 "\n", r->usage[ST_USAGE_CHURNED_SLOTS]);
 	family(f, "shadowtrace_bpf_map_capacity", "gauge", "Capacity of shadowtrace's bounded BPF maps.");
 	fprintf(f, "shadowtrace_bpf_map_capacity{map=\"shadow_pages\"} %u\n", r->limits.max_shadow_pages);
 	fprintf(f, "shadowtrace_bpf_map_capacity{map=\"vms\"} %u\n", r->limits.max_vms);
-	fprintf(f, "shadowtrace_bpf_map_capacity{map=\"escalated_slots\"} %u\n", r->limits.max_churn_slots);
+	fprintf(f, "shadowtrace_bpf_map_capacity{map=\"churned_slots\"} %u\n", r->limits.max_churn_slots);
+	if (r->map_bytes) {
+		family(f, "shadowtrace_bpf_map_memory_bytes", "gauge",
+		       "Kernel memory of shadowtrace's BPF maps, preallocated at load.");
+		fprintf(f, "shadowtrace_bpf_map_memory_bytes %" PRIu64 "\n", r->map_bytes);
+	}
 	family(f, "shadowtrace_vms", "gauge", "VMs in this export (live and recently exited).");
 	fprintf(f, "shadowtrace_vms %u\n", t->n);
 	family(f, "shadowtrace_build_info", "gauge", "shadowtrace version, attach mode and kernel.");

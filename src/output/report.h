@@ -31,6 +31,7 @@ struct report_ctx {
 	int64_t usage[ST_USAGES];	/* occupancy of the bounded maps */
 	uint32_t vm_slots_used;
 	struct tracer_limits limits;
+	uint64_t map_bytes;		/* BPF map memory; 0: unknown (a recording) */
 	const struct rec_summary *recording;	/* report FILE only */
 	unsigned int top;		/* text: the N most active VMs, a line each (0: all) */
 };

@@ -58,8 +58,10 @@ void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)
 	json_u64(&j, "shadow_pages_max", r->limits.max_shadow_pages);
 	json_u64(&j, "vm_slots", r->vm_slots_used);
 	json_u64(&j, "vm_slots_max", r->limits.max_vms);
-	json_i64(&j, "escalated_slots", r->usage[ST_USAGE_ESCALATED]);
-	json_u64(&j, "escalated_slots_max", r->limits.max_churn_slots);
+	json_i64(&j, "churned_slots", r->usage[ST_USAGE_CHURNED_SLOTS]);
+	json_u64(&j, "churned_slots_max", r->limits.max_churn_slots);
+	if (r->map_bytes)
+		json_u64(&j, "memory_bytes", r->map_bytes);
 	json_obj_end(&j);
 	json_obj_begin(&j, "dropped");
 	for (int d = 0; d < ST_DROPS; d++)

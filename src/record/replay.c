@@ -14,7 +14,7 @@
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
-#define BPF_ANY 0
+#define BPF_NOEXIST 1
 
 static struct replay *R;
 
@@ -27,18 +27,31 @@ static uint64_t churn_key(const struct st_churn_key *k)
 
 static void *bpf_map_lookup_elem(struct u64map *m, const struct st_churn_key *k)
 {
-	return u64map_get(m, churn_key(k));
+	uint64_t *p = u64map_get(m, churn_key(k));
+
+	return p ? (void *)(uintptr_t)*p : NULL;
 }
 
+/* Only BPF_NOEXIST inserts: the accounting updates entries in place. */
 static long bpf_map_update_elem(struct u64map *m, const struct st_churn_key *k,
-				const __u64 *v, uint64_t flags)
+				const struct st_churn *v, uint64_t flags)
 {
+	struct st_churn *n;
+
 	(void)flags;
-	return u64map_put(m, churn_key(k), *v);
+	if (u64map_get(m, churn_key(k)) || !(n = malloc(sizeof(*n))))
+		return -1;
+	*n = *v;
+	if (u64map_put(m, churn_key(k), (uint64_t)(uintptr_t)n)) {
+		free(n);
+		return -1;
+	}
+	return 0;
 }
 
 static long bpf_map_delete_elem(struct u64map *m, const struct st_churn_key *k)
 {
+	free(bpf_map_lookup_elem(m, k));
 	return u64map_del(m, churn_key(k));
 }
 
@@ -156,10 +169,8 @@ static struct st_sp *page_start(struct replay *rp, uint64_t spt)
 {
 	struct st_sp *s = page(rp, spt);
 
-	if (s) {
-		memset(s, 0, sizeof(*s));
+	if (s)		/* account_page_start() ends what it held */
 		return s;
-	}
 	s = calloc(1, sizeof(*s));
 	if (s && u64map_put(&rp->pages, spt, (uint64_t)(uintptr_t)s)) {
 		free(s);
@@ -301,7 +312,8 @@ enum replay_status replay_file(struct replay *rp, FILE *f, const char *name, uin
 	rp->vms = calloc(VM_TABLE_MAX, sizeof(*rp->vms));
 	u64map_init(&rp->pages, max_pages && max_pages < r.h.max_shadow_pages ? max_pages :
 				r.h.max_shadow_pages);
-	u64map_init(&rp->churn_table, r.h.max_churn_slots);
+	/* before format 3 the limit held only slots of over 254 changes */
+	u64map_init(&rp->churn_table, r.version >= 3 ? r.h.max_churn_slots : UINT32_MAX / 2);
 	if (!rp->vms) {
 		snprintf(rp->err, sizeof(rp->err), "out of memory");
 		rec_reader_close(&r);
@@ -332,6 +344,9 @@ void replay_free(struct replay *rp)
 	for (uint32_t i = 0; i < rp->pages.cap; i++)
 		if (rp->pages.used[i])
 			free((void *)(uintptr_t)rp->pages.vals[i]);
+	for (uint32_t i = 0; i < rp->churn_table.cap; i++)
+		if (rp->churn_table.used[i])
+			free((void *)(uintptr_t)rp->churn_table.vals[i]);
 	u64map_free(&rp->pages);
 	u64map_free(&rp->churn_table);
 	for (unsigned int i = 0; i < rp->n; i++)

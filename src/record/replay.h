@@ -34,7 +34,7 @@ struct replay {
 	uint64_t forgotten;		/* VMs beyond VM_TABLE_MAX */
 	int32_t slot_vm[1024];		/* VM slot -> index in vms, -1 */
 	struct u64map pages;		/* spt -> struct st_sp * */
-	struct u64map churn_table;	/* spt | idx -> exact change count */
+	struct u64map churn_table;	/* spt | idx -> struct st_churn * */
 	uint64_t now;			/* the replayed event's tick */
 	uint64_t last_tick;
 	uint64_t records;

@@ -28,6 +28,7 @@ struct tracer {
 	struct bpf_link *links[MAX_PROBE_LINKS];	/* function probes */
 	int nlinks;
 	int ncpus;
+	uint64_t map_bytes;	/* the kernel's memory for our maps */
 };
 
 static char libbpf_last[512];
@@ -175,6 +176,33 @@ fail:
 	return NULL;
 }
 
+/*
+ * What the kernel charges for our maps: fdinfo's memlock (real usage since
+ * 6.4; older kernels estimate key + value per entry). Preallocated maps
+ * hold it from load on. 0 if unknown.
+ */
+static uint64_t maps_memory(const struct bpf_object *obj)
+{
+	const struct bpf_map *map;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_map(map, obj) {
+		char path[64], line[128];
+		unsigned long long bytes;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", bpf_map__fd(map));
+		f = fopen(path, "re");
+		if (!f)
+			return 0;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "memlock: %llu", &bytes) == 1)
+				sum += bytes;
+		fclose(f);
+	}
+	return sum;
+}
+
 struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
 {
 	struct kernel_btf k = { 0 };
@@ -208,6 +236,7 @@ struct tracer *tracer_start(const struct tracer_limits *lim, int *status)
 		       strerror(-err));
 		goto fail;
 	}
+	t->map_bytes = maps_memory(t->skel->obj);
 	__atomic_store_n(&t->skel->bss->armed, true, __ATOMIC_RELEASE);
 	return t;
 fail:
@@ -314,6 +343,11 @@ void tracer_drops(struct tracer *t, struct st_drops *sum)
 				sum->tdp_mmu_pages[i] += percpu[cpu].tdp_mmu_pages[i];
 		}
 	free(percpu);
+}
+
+uint64_t tracer_map_bytes(const struct tracer *t)
+{
+	return t->map_bytes;
 }
 
 const struct tracer_limits *tracer_limits(const struct tracer *t)

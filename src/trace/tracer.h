@@ -59,6 +59,8 @@ void tracer_release_vm(struct tracer *t, uint32_t slot, uint64_t kvm);
 void tracer_drops(struct tracer *t, struct st_drops *sum);
 /* Capacity of the bounded maps, for reports next to their occupancy. */
 const struct tracer_limits *tracer_limits(const struct tracer *t);
+/* Kernel memory of the BPF maps (fdinfo memlock), measured at load; 0: unknown. */
+uint64_t tracer_map_bytes(const struct tracer *t);
 /* Root, or CAP_BPF and CAP_PERFMON. */
 bool st_has_bpf_caps(void);
 /* Gives up every capability: attached programs and open maps need none. */
