@@ -220,24 +220,46 @@ static __always_inline bool sp_is_tdp(struct kvm_mmu_page *sp)
 }
 
 /*
+ * Linux 6.2+: a kernel address as a typed pointer, its fields read by plain
+ * loads (the verifier makes them fault-safe) instead of a helper call each.
+ * Weak: only a program user space loads where the kernel has it calls it.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/*
  * @vcpu (may be NULL) faults through the TDP MMU: it runs on its root MMU
  * (not on a nested guest's shadowed tables) in a VM whose TDP MMU has
  * roots. A VM without the TDP MMU never has one; in a VM with it, the root
  * MMU's roots are all the TDP MMU's. Three reads, no map: the early exit
- * of TDP faults (a typed kvm_running_vcpu would save two, but does not
- * load everywhere: see current_vcpu()).
+ * of TDP faults. @by_loads: read by bpf_rdonly_cast loads (see
+ * tp_set_spte_btf), else by bpf_probe_read_kernel.
  */
-static __always_inline bool vcpu_in_tdp_mmu(struct kvm_vcpu *vcpu)
+static __always_inline bool vcpu_in_tdp_mmu(struct kvm_vcpu *vcpu, bool by_loads)
 {
 	__u64 root_mmu = (__u64)vcpu + bpf_core_field_offset(struct kvm_vcpu, arch.root_mmu);
+	__u64 roots, first_root;
 	struct kvm *kvm;
-	__u64 roots;
 
-	if (!vcpu || (__u64)BPF_CORE_READ(vcpu, arch.mmu) != root_mmu)
+	if (!vcpu)
 		return false;
-	kvm = BPF_CORE_READ(vcpu, kvm);
+	if (by_loads) {
+		vcpu = bpf_rdonly_cast(vcpu, bpf_core_type_id_kernel(struct kvm_vcpu));
+		if ((__u64)vcpu->arch.mmu != root_mmu)
+			return false;
+		kvm = vcpu->kvm;
+		if (!kvm)
+			return false;
+		first_root = (__u64)kvm->arch.tdp_mmu_roots.next;
+	} else {
+		if ((__u64)BPF_CORE_READ(vcpu, arch.mmu) != root_mmu)
+			return false;
+		kvm = BPF_CORE_READ(vcpu, kvm);
+		if (!kvm)
+			return false;
+		first_root = (__u64)BPF_CORE_READ(kvm, arch.tdp_mmu_roots.next);
+	}
 	roots = (__u64)kvm + bpf_core_field_offset(struct kvm, arch.tdp_mmu_roots);
-	return kvm && (__u64)BPF_CORE_READ(kvm, arch.tdp_mmu_roots.next) != roots;
+	return first_root != roots;
 }
 
 static __always_inline bool vcpu_on_direct_root(struct kvm_vcpu *vcpu)

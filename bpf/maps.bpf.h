@@ -160,6 +160,20 @@ ST_GLOBAL struct {
 	__type(value, struct st_cpu);
 } cpu_scratch SEC(".maps");
 
+/*
+ * TDP MMU page tables lately written or made, direct-mapped by spt page
+ * (state.bpf.h tdp_page_cached()): an SPTE write into one leaves
+ * tp_set_spte after one array load. Shared by all CPUs: each entry is one
+ * u64, written whole.
+ */
+#define TDP_CACHE_ENTRIES	4096
+ST_GLOBAL struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDP_CACHE_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+} tdp_pages SEC(".maps");
+
 /* static: each program object has its copy (not in the skeleton) */
 static const struct st_sp zero_sp;
 

@@ -82,6 +82,44 @@ static __always_inline int vm_of_current_process(struct vm_ref *v)
 	return 0;
 }
 
+/*
+ * The TDP page cache (maps.bpf.h tdp_pages). Only TDP MMU pages are in it,
+ * put there when the TDP MMU makes one or a vCPU in the TDP MMU writes to
+ * it; a shadow page KVM makes takes its address out first, before any
+ * write to it. A TDP page is freed an RCU grace period after its zap, and
+ * a program writing to it runs inside that period: no stale entry is put
+ * back once the address is a shadow page's.
+ */
+static __always_inline __u64 *tdp_cache_entry(__u64 spt)
+{
+	__u32 i = (spt >> 12) & (TDP_CACHE_ENTRIES - 1);
+
+	return bpf_map_lookup_elem(&tdp_pages, &i);
+}
+
+static __always_inline bool tdp_page_cached(__u64 spt)
+{
+	__u64 *e = tdp_cache_entry(spt);
+
+	return e && *e == spt;
+}
+
+static __always_inline void tdp_page_cache(__u64 spt)
+{
+	__u64 *e = tdp_cache_entry(spt);
+
+	if (e)
+		*e = spt;
+}
+
+static __always_inline void tdp_page_forget(__u64 spt)
+{
+	__u64 *e = tdp_cache_entry(spt);
+
+	if (e && *e == spt)
+		*e = 0;
+}
+
 /* Track shadow page @sp of VM @v; an older page at the same key ended. */
 static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, bool adopted,
 					      struct vm_ref *v)

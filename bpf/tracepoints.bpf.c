@@ -38,8 +38,7 @@
  * "!sp" and "!kvm" tests below.
  */
 
-SEC("tp_btf/kvm_mmu_set_spte")
-int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
+static __always_inline int set_spte(int level, gfn_t gfn, u64 *sptep, bool by_loads)
 {
 	__u64 spt = (__u64)sptep & PAGE_MASK_4K;
 	__u32 idx = sptep_index((__u64)sptep);
@@ -48,15 +47,40 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 
 	if (!traced_process())
 		return 0;
-	/* where EPT/NPT map ordinary VMs, most writes are TDP faults: out first */
-	if (tdp_host && vcpu_in_tdp_mmu(current_vcpu()))
-		return 0;
+	/*
+	 * Where EPT/NPT map ordinary VMs, most writes are TDP faults: out
+	 * first, by the cache of TDP pages, else by asking the vCPU.
+	 */
+	if (tdp_host) {
+		if (tdp_page_cached(spt))
+			return 0;
+		if (vcpu_in_tdp_mmu(current_vcpu(), by_loads)) {
+			tdp_page_cache(spt);
+			return 0;
+		}
+	}
 	s = sp_lookup(spt, NULL, &v);
 	if (!s)
 		return 0;
 	resolve_pending_at(&v, s, spt, idx);
 	pend_set(&v, s, spt, idx, write_origin(s, read_spte(spt, idx)), level, gfn);
 	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_set_spte")
+int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
+{
+	return set_spte(level, gfn, sptep, false);
+}
+
+/*
+ * The same where the kernel has bpf_rdonly_cast() and KVM's structures in
+ * vmlinux's BTF (probes.c decides): TDP faults leave by plain loads.
+ */
+SEC("tp_btf/kvm_mmu_set_spte")
+int BPF_PROG(tp_set_spte_btf, int level, gfn_t gfn, u64 *sptep)
+{
+	return set_spte(level, gfn, sptep, true);
 }
 
 SEC("tp_btf/kvm_mmu_get_page")
@@ -71,6 +95,8 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 	if (sp_is_tdp(sp)) {
 		x->last_vm = 0;		/* so a TDP MMU split that follows is not ours */
 		tdp_mmu_page(ST_SP_CREATED);
+		if (tdp_host)
+			tdp_page_cache((__u64)BPF_CORE_READ(sp, spt));
 		/* list the VM, in every mode, though it may never have a shadow page */
 		kvm = kvm_of_current_vcpu();
 		if (kvm && !vm_get(kvm, &v, VM_TDP_PAGE, (__u64)sp))
@@ -85,6 +111,8 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 		}
 		return 0;
 	}
+	if (tdp_host)	/* a TDP page's address before: no more */
+		tdp_page_forget((__u64)BPF_CORE_READ(sp, spt));
 	kvm = kvm_of_new_sp(sp);
 	if (!kvm) {
 		drop(ST_DROP_UNKNOWN_VM);

@@ -125,7 +125,8 @@ done
 # 3 nested ones, each its ground truth exactly.
 vms_back_to_back() {
 	local mode=$1 j=$TMP/b2b.$1.json got
-	timeout 900 "$ST_BIN" --attach "$mode" --json -c "$MG_BIN -name guest=tb --serial 21 fault-churn 64 &&
+	shift
+	timeout 900 "$ST_BIN" --attach "$mode" "$@" --json -c "$MG_BIN -name guest=tb --serial 21 fault-churn 64 &&
 		$MG_BIN -name guest=nb --serial 3 nested-fault-churn 64" >"$j" 2>"$TMP/err" ||
 		{ tail -n 3 "$TMP/err"; return 1; }
 	jq -e '[.dropped[]] | add == 0' "$j" >/dev/null || { echo "drops: $(jq -c .dropped "$j")"; return 1; }
@@ -140,6 +141,10 @@ vms_back_to_back() {
 for mode in tracepoint kprobe fentry; do
 	check "vms_back_to_back_$mode" vms_back_to_back "$mode"
 done
+# where the vCPU is read by BTF loads (6.2+), the helper reads of older kernels too
+if "$ST_BIN" --list-probes | grep -q 'vCPU read by BTF loads'; then
+	check vms_back_to_back_tracepoint_probe_reads vms_back_to_back tracepoint --skip-probe bpf_rdonly_cast
+fi
 
 # The demo as a user runs it on an EPT/NPT host: the shadow-paging
 # scenarios are skipped (no shadow pages here), the nested ones exact.

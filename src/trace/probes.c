@@ -189,6 +189,8 @@ static const char *missing_program(struct bpf_object *obj)
 		return NULL;
 	if (!program(obj, "tp_set_spte"))
 		return "tp_set_spte";
+	if (!program(obj, "tp_set_spte_btf"))
+		return "tp_set_spte_btf";
 	for (int h = 0; h < PROBE_HOOKS; h++)
 		for_each_candidate(h, i) {
 			const struct candidate *c = &candidates[h][i];
@@ -201,16 +203,23 @@ static const char *missing_program(struct bpf_object *obj)
 	return NULL;
 }
 
+static bool skipped(const struct probe_plan *p, const char *func)
+{
+	for (int i = 0; i < PROBE_SKIP_MAX && p->skip[i]; i++)
+		if (!strcmp(p->skip[i], func))
+			return true;
+	return false;
+}
+
 static bool allowed(const struct probe_plan *p, const struct candidate *c, char *why, size_t n)
 {
 	enum probe_request req = p->req;
 	enum st_attach_mode want = requested_mode(req);
 
-	for (int i = 0; i < PROBE_SKIP_MAX && p->skip[i]; i++)
-		if (!strcmp(p->skip[i], c->func)) {
-			snprintf(why, n, "skipped (--skip-probe)");
-			return false;
-		}
+	if (skipped(p, c->func)) {
+		snprintf(why, n, "skipped (--skip-probe)");
+		return false;
+	}
 	if (req == PROBE_AUTO && c->forced_only) {
 		snprintf(why, n, "auto: an entry/return kprobe pair costs more than the tracepoint and sees the same stores");
 		return false;
@@ -272,6 +281,20 @@ static void summarize(struct probe_plan *p)
 		if (used[order[i]])
 			snprintf(p->summary + strlen(p->summary), sizeof(p->summary) - strlen(p->summary),
 				 "%s%s", p->summary[0] ? "+" : "", mode_names[order[i]]);
+}
+
+/*
+ * bpf_rdonly_cast() (Linux 6.2+) can type a vCPU address where vmlinux's BTF
+ * has struct kvm_vcpu (also when KVM is a module: Debian's 6.12 has it), so
+ * the set_spte tracepoint reads a vCPU by plain loads (tp_set_spte_btf).
+ * --skip-probe bpf_rdonly_cast: by bpf_probe_read_kernel (to compare).
+ */
+static bool vcpu_readable_by_loads(const struct probe_plan *p, const struct btf *vmlinux)
+{
+	return vmlinux && !skipped(p, "bpf_rdonly_cast") &&
+	       btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0 &&
+	       btf__find_by_name_kind(vmlinux, "kvm_vcpu", BTF_KIND_STRUCT) > 0 &&
+	       btf__find_by_name_kind(vmlinux, "kvm", BTF_KIND_STRUCT) > 0;
 }
 
 int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object *obj,
@@ -358,7 +381,9 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 			}
 		}
 	}
-	set_autoload(obj, "tp_set_spte", p->needs_set_spte_tracepoint);
+	p->vcpu_by_loads = vcpu_readable_by_loads(p, vmlinux);
+	set_autoload(obj, "tp_set_spte", p->needs_set_spte_tracepoint && !p->vcpu_by_loads);
+	set_autoload(obj, "tp_set_spte_btf", p->needs_set_spte_tracepoint && p->vcpu_by_loads);
 	summarize(p);
 	return 0;
 }
@@ -395,9 +420,11 @@ int probes_attach(const struct probe_plan *p, struct bpf_object *obj, struct bpf
 
 void probes_print(FILE *f, const struct probe_plan *p, const char *kernel)
 {
-	fprintf(f, "kernel %s, --attach %s: %s; cache %s\n", kernel, request_names[p->req], p->summary,
+	fprintf(f, "kernel %s, --attach %s: %s; cache %s; vCPU read by %s\n", kernel,
+		request_names[p->req], p->summary,
 		p->cache_has_access ? "shadowed_translation (gfn and access)"
-				    : "gfns (before Linux 5.19: gfn only, access unknown)");
+				    : "gfns (before Linux 5.19: gfn only, access unknown)",
+		p->vcpu_by_loads ? "BTF loads (bpf_rdonly_cast)" : "bpf_probe_read_kernel");
 	fprintf(f, "%-16s %-10s %-46s %s\n", "HOOK", "MODE", "PROBE", "STATUS");
 	for (int h = 0; h < PROBE_HOOKS; h++)
 		for_each_candidate(h, i) {

@@ -110,6 +110,7 @@ static int attach_in_order(struct shadowtrace_bpf *skel)
 		{ skel->progs.tp_unsync_page, &skel->links.tp_unsync_page },
 		{ skel->progs.tp_split_huge_page, &skel->links.tp_split_huge_page },
 		{ skel->progs.tp_set_spte, &skel->links.tp_set_spte },
+		{ skel->progs.tp_set_spte_btf, &skel->links.tp_set_spte_btf },
 	};
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {

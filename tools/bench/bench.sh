@@ -11,14 +11,17 @@
 #
 # Output: a table on stdout and JSON in $BENCH_OUT (default bench/results.json;
 # "-": on stdout after a line "BENCH-JSON"). Knobs: ROUNDS (9), PAGES (4096),
-# PASSES (20), VMS16_SECONDS (10), WORKLOAD_FLAGS (more micro-guest flags).
+# PASSES (20), VMS16_SECONDS (10), WORKLOAD_FLAGS (more micro-guest flags),
+# STAT_ROUNDS (3: rounds of the per-program costs), ATTACH (auto: shadowtrace's
+# --attach in every run; the mode called "tracepoint" below is all figures on).
 # In the test VM (tools/bench/in-testvm.sh) every figure is labelled as
 # measured under software emulation; with npt=1 the workload runs on the
 # TDP MMU: what shadowtrace costs ordinary VMs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ST=./shadowtrace MG=tools/microguest/microguest
-ROUNDS=${ROUNDS:-9} PAGES=${PAGES:-4096} PASSES=${PASSES:-20}
+ROUNDS=${ROUNDS:-9} PAGES=${PAGES:-4096} PASSES=${PASSES:-20} STAT_ROUNDS=${STAT_ROUNDS:-3}
+ATTACH=${ATTACH:-auto} ATT=(--attach "$ATTACH")
 VMS16_SECONDS=${VMS16_SECONDS:-10} WORKLOAD_FLAGS=${WORKLOAD_FLAGS:-}
 OUT=${BENCH_OUT:-bench/results.json}
 if [[ -n ${TESTVM_RELEASE:-} ]]; then
@@ -72,9 +75,9 @@ run_mode() {
 	tracer=""
 	case $mode in
 	untraced) ;;
-	floor) "$ST" --bench-floor >/dev/null 2>"$TMP/err" & tracer=$!; wait_line "$TMP/err" Tracing ;;
-	tracepoint) "$ST" --json >"$TMP/st.json" 2>"$TMP/err" & tracer=$!; wait_line "$TMP/err" Tracing ;;
-	record) "$ST" record -o "$TMP/rec.strec" --json >"$TMP/st.json" 2>"$TMP/err" & tracer=$!
+	floor) "$ST" --bench-floor "${ATT[@]}" >/dev/null 2>"$TMP/err" & tracer=$!; wait_line "$TMP/err" Tracing ;;
+	tracepoint) "$ST" --json "${ATT[@]}" >"$TMP/st.json" 2>"$TMP/err" & tracer=$!; wait_line "$TMP/err" Tracing ;;
+	record) "$ST" record -o "$TMP/rec.strec" --json "${ATT[@]}" >"$TMP/st.json" 2>"$TMP/err" & tracer=$!
 		wait_line "$TMP/err" Tracing ;;
 	bpftrace) bpftrace tools/bench/equivalent.bt >"$TMP/err" 2>&1 & tracer=$!
 		  wait_line "$TMP/err" Attaching; sleep 0.3 ;;
@@ -105,27 +108,39 @@ for r in $(seq "$ROUNDS"); do
 	echo "  round $r/$ROUNDS done" >&2
 done
 
-# Per-program cost, steadier than throughput on a noisy machine: a run with
+# Per-program cost, steadier than throughput on a noisy machine: runs with
 # kernel.bpf_stats_enabled (restored after), ns per run of each program,
-# all figures on and (the floor) the same programs returning at once.
+# STAT_ROUNDS interleaved rounds, the median per program: all figures on,
+# (the floor) the same programs returning at once, and where the vCPU is
+# read by BTF loads, the same read by bpf_probe_read_kernel (Linux < 6.2).
+variants=(progs floor)
+"$ST" --list-probes "${ATT[@]}" 2>/dev/null | grep -q 'vCPU read by BTF loads' && variants+=(probe_reads)
+# one line per run: [{name, ns_per_run, runs}] of our programs that ran
+prog_costs() { bpftool prog show -j | jq -c '[.[] | select(.name | startswith("tp_")) |
+	select(.run_cnt > 0) | {name, ns_per_run: (.run_time_ns / .run_cnt | floor), runs: .run_cnt}]'; }
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-for variant in progs floor; do
-	opt=--json
-	[[ $variant == floor ]] && opt=--bench-floor
-	"$ST" "$opt" >/dev/null 2>"$TMP/errs" & st=$! tracer=$!
-	wait_line "$TMP/errs" Tracing
-	workload >/dev/null
-	bpftool prog show -j >"$TMP/$variant.json"
-	kill -INT "$st"; wait "$st" || true
-	tracer=""
+for r in $(seq "$STAT_ROUNDS"); do
+	for k in "${!variants[@]}"; do
+		variant=${variants[$(((k + r) % ${#variants[@]}))]}
+		case $variant in
+		progs) opt=(--json) ;;
+		floor) opt=(--bench-floor) ;;
+		probe_reads) opt=(--json --skip-probe bpf_rdonly_cast) ;;
+		esac
+		"$ST" "${opt[@]}" "${ATT[@]}" >/dev/null 2>"$TMP/errs" & st=$! tracer=$!
+		wait_line "$TMP/errs" Tracing
+		workload >/dev/null
+		prog_costs >>"$TMP/$variant.runs"
+		kill -INT "$st"; wait "$st" || true
+		tracer=""
+	done
 done
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-# [{name, ns_per_run, runs}] of our programs that ran, from bpftool's JSON
-prog_costs() { jq -c '[.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0) |
-	{name, ns_per_run: (.run_time_ns / .run_cnt | floor), runs: .run_cnt}]' "$1"; }
-prog_costs "$TMP/progs.json" >"$TMP/costs.json"
-prog_costs "$TMP/floor.json" >"$TMP/floor-costs.json"
+# the median run of each program over the rounds
+median_costs() { jq -sc '[flatten | group_by(.name)[] | sort_by(.ns_per_run) | .[(length - 1) / 2 | floor]]' "$1"; }
+for v in "${variants[@]}"; do median_costs "$TMP/$v.runs" >"$TMP/$v-costs.json"; done
+[[ -s $TMP/probe_reads-costs.json ]] || echo '[]' >"$TMP/probe_reads-costs.json"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 faults=$(head -n1 "$TMP/untraced" | awk '{print $2}')
@@ -134,7 +149,7 @@ base=$(awk '{print $1}' "$TMP/untraced" | median)
 # user-space CPU with 16 VMs and a 1 s export interval, and BPF map memory
 for i in $(seq 16); do "$MG" -name "guest=b$i" --passes 100000 reuse 256 >/dev/null 2>&1 & done
 sleep 1
-"$ST" -i 1 --prom-file "$TMP/st.prom" >/dev/null 2>"$TMP/err16" &
+"$ST" -i 1 --prom-file "$TMP/st.prom" "${ATT[@]}" >/dev/null 2>"$TMP/err16" &
 st=$! tracer=$!
 wait_line "$TMP/err16" Tracing
 sleep 1
@@ -153,7 +168,7 @@ pkill -f "^$MG " || true
 cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f", (b - a) / 1e9 / s * 100}')
 
 {
-	echo "where: $where"
+	echo "where: $where; --attach $ATTACH: $("$ST" --list-probes "${ATT[@]}" | sed -n '1s/.*: \([a-z+]*\); cache.*/\1/p')"
 	printf '%-11s %12s %10s %14s\n' mode "median_ms" "vs_untraced" "added_ns/fault"
 	for m in "${modes[@]}"; do
 		med=$(awk '{print $1}' "$TMP/$m" | median)
@@ -170,13 +185,16 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 	echo "per program (bpf_stats, includes its own ~20-40 ns of timing; floor: the same program returning at once):"
 	jq -r --argjson f "$faults" --slurpfile fl "$TMP/floor-costs.json" '.[] | .name as $n |
 		"  \(.name): \(.ns_per_run) ns/run (floor \([$fl[0][] | select(.name == $n) | .ns_per_run] | first // "-")), \(.runs / $f * 1000 | floor / 1000) runs/fault"' \
-		"$TMP/costs.json"
+		"$TMP/progs-costs.json"
+	jq -r '.[] | select(.name == "tp_set_spte") |
+		"  the same, the vCPU read by bpf_probe_read_kernel: \(.name): \(.ns_per_run) ns/run"' \
+		"$TMP/probe_reads-costs.json"
 } | tee "$TMP/table"
 
 json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$(dirname "$OUT")"; jq . >"$OUT"; fi; }
 {
 	echo "{\"where\":$(jq -Rn --arg w "$where" '$w'),\"rounds\":$ROUNDS,\"pages\":$PAGES,\"passes\":$PASSES,\"faults_per_run\":$faults,"
-	echo "\"kernel\":\"$(uname -r)\",\"modes\":{"
+	echo "\"kernel\":\"$(uname -r)\",\"attach\":\"$ATTACH\",\"modes\":{"
 	first=1
 	for m in "${modes[@]}"; do
 		med=$(awk '{print $1}' "$TMP/$m" | median)
@@ -191,6 +209,8 @@ json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$
 	echo "\"record_events_per_run\":$(head -n1 "$TMP/recsize" | cut -d' ' -f1),"
 	echo "\"record_bytes_per_million_events\":$(awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median),"
 	echo "\"workload_flags\":$(jq -Rn --arg w "$WORKLOAD_FLAGS" '$w'),"
-	echo "\"programs\":$(cat "$TMP/costs.json"),\"programs_floor\":$(cat "$TMP/floor-costs.json")}"
+	echo "\"stat_rounds\":$STAT_ROUNDS,\"programs\":$(cat "$TMP/progs-costs.json"),"
+	echo "\"programs_floor\":$(cat "$TMP/floor-costs.json"),"
+	echo "\"programs_probe_reads\":$(cat "$TMP/probe_reads-costs.json")}"
 } | json_out
 [[ $OUT == - ]] || echo "bench: results in $OUT" >&2
