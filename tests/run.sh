@@ -97,7 +97,9 @@ run_tests() {
 		elif [[ $rc == 77 && -s $TMP/skip-reason ]]; then
 			skip "$t" "$(head -n1 "$TMP/skip-reason")"
 		else
-			fail "$t" "(exit $rc; the log's end) $(tail -n 15 "$log" | tr '\n' ' ' | cut -c1-1500)"
+			# a lane's own FAIL lines first: its log's end may be all PASS
+			fail "$t" "(exit $rc; the log's FAIL lines and end) $({ grep '^FAIL' "$log" | head -n 5
+				tail -n 15 "$log"; } | tr '\n' ' ' | cut -c1-2000)"
 		fi
 	done
 }
