@@ -51,6 +51,17 @@ static void drop_oldest_released(struct vm_table *t)
 		}
 }
 
+/*
+ * KVM destroyed the VM: it removes the VM's debugfs directory first thing
+ * in kvm_destroy_vm and zaps its shadow pages after, so only once none of
+ * them is live (else its last zaps, still coming, would find its slot
+ * given to another VM).
+ */
+static bool destroyed(const char *kvm_dir, const struct tracer_vm *v)
+{
+	return kvm_dir_state(NULL, kvm_dir, v->kvm_dir_ino) == KVM_DIR_GONE && !v->live_sps;
+}
+
 static void refresh_one(const struct tracer_vm *v, void *arg)
 {
 	struct vm_table *t = arg;
@@ -82,8 +93,7 @@ static void refresh_one(const struct tracer_vm *v, void *arg)
 	 * in between had its teardown zaps after them. Only counters read in a
 	 * later refresh are final.
 	 */
-	e->alive = v->live && st_process_alive(v->id.pid) &&
-		   kvm_dir_state(NULL, e->kvm_dir, v->kvm_dir_ino) != KVM_DIR_GONE;
+	e->alive = v->live && st_process_alive(v->id.pid) && !destroyed(e->kvm_dir, v);
 	e->final = !e->alive && e->gone_seen;
 	e->gone_seen = !e->alive;
 }
