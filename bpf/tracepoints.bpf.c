@@ -87,6 +87,7 @@ SEC("tp_btf/kvm_mmu_get_page")
 int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 {
 	struct st_cpu *x;
+	__u64 spt;
 	struct vm_ref v;
 	struct kvm *kvm;
 
@@ -111,8 +112,9 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 		}
 		return 0;
 	}
+	spt = (__u64)BPF_CORE_READ(sp, spt);
 	if (tdp_host)	/* a TDP page's address before: no more */
-		tdp_page_forget((__u64)BPF_CORE_READ(sp, spt));
+		tdp_page_forget(spt);
 	kvm = kvm_of_new_sp(sp);
 	if (!kvm) {
 		drop(ST_DROP_UNKNOWN_VM);
@@ -122,7 +124,7 @@ int BPF_PROG(tp_get_page, struct kvm_mmu_page *sp, bool created)
 		return 0;
 	resolve_pending(&v);
 	if (track_sp(sp, false, &v))
-		account_page_event(&v, (__u64)BPF_CORE_READ(sp, spt), ST_SP_CREATED, ST_EVF_COUNTED);
+		account_page_event(&v, spt, ST_SP_CREATED, ST_EVF_COUNTED);
 	x->last_vm = v.slot + 1;
 	x->last_created = true;
 	return 0;

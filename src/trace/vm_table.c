@@ -59,7 +59,7 @@ static void drop_oldest_released(struct vm_table *t)
  */
 static bool destroyed(const char *kvm_dir, const struct tracer_vm *v)
 {
-	return kvm_dir_state(NULL, kvm_dir, v->kvm_dir_ino) == KVM_DIR_GONE && !v->live_sps;
+	return !v->live_sps && kvm_dir_state(NULL, kvm_dir, v->kvm_dir_ino) == KVM_DIR_GONE;
 }
 
 static void refresh_one(const struct tracer_vm *v, void *arg)
