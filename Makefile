@@ -178,9 +178,7 @@ kvm-selftests: all
 # A real Linux guest under QEMU in the test VM, traced in the three attach
 # modes at once (tests/realguest_checks.sh; README "Tests")
 realguest: all
-	$(Q)set -- $$(tools/testvm/kernel.sh) && \
-	REALGUEST_KERNEL=$$1/boot/vmlinuz-$$2 tools/testvm/run --quiet --env REALGUEST_KERNEL \
-		--env REALGUEST_ROUNDS -- tests/realguest_checks.sh
+	$(Q)tools/testvm/run --quiet --env REALGUEST_ROUNDS --env REALGUEST_ATTEMPTS -- tests/realguest_checks.sh
 
 $(OUTPUT) $(OUTPUT)/mg:
 	$(Q)mkdir -p $@

@@ -3,7 +3,7 @@
 # Every scenario, two VMs each: replay == live run == ground truth.
 live_record_report_equals_live() {
 	local s
-	for s in fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep; do
+	for s in fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep sparse; do
 		timeout $((120 * SLOW)) "$ST_BIN" record -o "$TMP/$s.strec" --json \
 			-c "$MG_BIN -name guest=$s --vms 2 $s 128" >"$TMP/live-$s.json" 2>"$TMP/err"
 		[[ ! -e $TMP/$s.strec.partial ]]

@@ -85,7 +85,7 @@ static const struct argp_option opts[] = {
 	{ "timing", OPT_TIMING, NULL, 0,
 	  "diff: change-interval histogram buckets count as differences too", 3 },
 	{ "scenario", OPT_SCENARIO, "NAME", 0,
-	  "demo: one scenario (fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep)", 2 },
+	  "demo: one scenario (fault-churn sync-flip remap hugepage-dirtylog prefetch reuse sync-keep sparse)", 2 },
 	{ "n", 'n', "N", 0, "demo: pages per scenario (1-16384, default 256)", 2 },
 	{ "vms", OPT_VMS, "K", 0, "demo: VMs per scenario at once (1-64, default 1)", 2 },
 	{},

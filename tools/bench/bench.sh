@@ -12,7 +12,9 @@
 # Output: a table on stdout and JSON in $BENCH_OUT (default bench/results.json;
 # "-": on stdout after a line "BENCH-JSON"). Knobs: ROUNDS (9), PAGES (4096),
 # PASSES (20), VMS16_SECONDS (10), WORKLOAD_FLAGS (more micro-guest flags),
-# STAT_ROUNDS (3: rounds of the per-program costs), ATTACH (auto: shadowtrace's
+# STAT_ROUNDS (3: rounds of the per-program costs and of the scale table),
+# SCALE (VMSxPAGES configurations of the scale table), TIME_WINDOWS (5),
+# ATTACH (auto: shadowtrace's
 # --attach in every run; the mode called "tracepoint" below is all figures on).
 # In the test VM (tools/bench/in-testvm.sh) every figure is labelled as
 # measured under software emulation; with npt=1 the workload runs on the
@@ -23,6 +25,7 @@ ST=./shadowtrace MG=tools/microguest/microguest
 ROUNDS=${ROUNDS:-9} PAGES=${PAGES:-4096} PASSES=${PASSES:-20} STAT_ROUNDS=${STAT_ROUNDS:-3}
 ATTACH=${ATTACH:-auto} ATT=(--attach "$ATTACH")
 VMS16_SECONDS=${VMS16_SECONDS:-10} WORKLOAD_FLAGS=${WORKLOAD_FLAGS:-}
+SCALE=${SCALE:-1x200 1x4000 1x16000 16x200 64x200} TIME_WINDOWS=${TIME_WINDOWS:-5}
 OUT=${BENCH_OUT:-bench/results.json}
 if [[ -n ${TESTVM_RELEASE:-} ]]; then
 	mmu=$([[ ${TESTVM_NPT:-0} == 1 ]] && echo "tdp (npt=1: the workload's faults are TDP MMU faults)" ||
@@ -136,12 +139,67 @@ for r in $(seq "$STAT_ROUNDS"); do
 		tracer=""
 	done
 done
+
+# Cost in scale (shadow MMU only: on TDP a sparse guest makes no shadow
+# page). One tracer per run, all figures on; K micro-guests at once, each
+# keeping N+N/512+4 shadow pages live (scenario sparse): all our programs'
+# BPF ns per SPTE write (page creation and zap included: each write here has
+# a page of its own) and the per-write program's ns per run, STAT_ROUNDS
+# interleaved rounds, medians. Then the
+# time traced: one tracer through TIME_WINDOWS runs of sparse 4000, the
+# same cost window by window.
+scale=()
+[[ ${TESTVM_NPT:-0} == 1 || $where == *"tdp (EPT/NPT)"* ]] || scale=($SCALE)
+# programs' total run time so far, in ns
+bpf_ns() { bpftool prog show -j | jq '[.[] | select(.name | startswith("tp_")) | .run_time_ns // 0] | add // 0'; }
+# the program that ran most (the per-write one, whatever the mode): {name, ns_per_run}
+hot_prog() { bpftool prog show -j | jq -c '[.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0)] |
+	max_by(.run_cnt) | {name, ns_per_run: (.run_time_ns / .run_cnt | floor)}'; }
+expected_writes() { "$MG" --expect sparse "$1" | jq '[.translation_writes[]] | add'; }
+for r in $(seq "$STAT_ROUNDS"); do
+	for k in "${!scale[@]}"; do
+		cfg=${scale[$(((k + r) % ${#scale[@]}))]} vms=${cfg%x*} n=${cfg#*x}
+		"$ST" --json "${ATT[@]}" >"$TMP/scale.json" 2>"$TMP/errs" & st=$! tracer=$!
+		wait_line "$TMP/errs" Tracing
+		if [[ $vms == 1 ]]; then "$MG" -name guest=s sparse "$n" >/dev/null
+		else "$MG" -name guest=s --vms "$vms" sparse "$n" >/dev/null; fi
+		ns=$(bpf_ns) hot=$(hot_prog)
+		kill -INT "$st"; wait "$st" || true
+		tracer=""
+		jq -c --arg cfg "$cfg" --argjson ns "$ns" --argjson hot "$hot" '{cfg: $cfg, hot: $hot,
+			shadow_pages: ([.vms[].shadow_pages.created] | add),
+			writes: ([.vms[].translation_writes[]] | add), dropped: ([.dropped[]] | add)} |
+			.ns_per_write = ($ns / .writes | floor)' "$TMP/scale.json" >>"$TMP/scale.runs"
+	done
+done
+if [[ ${#scale[@]} -gt 0 ]]; then
+	"$ST" --json "${ATT[@]}" >"$TMP/scale.json" 2>"$TMP/errs" & st=$! tracer=$!
+	wait_line "$TMP/errs" Tracing
+	per_run=$(expected_writes 4000) before=0
+	for w in $(seq "$TIME_WINDOWS"); do
+		"$MG" -name "guest=w$w" sparse 4000 >/dev/null
+		now=$(bpf_ns)
+		echo $(((now - before) / per_run)) >>"$TMP/windows"
+		before=$now
+	done
+	kill -INT "$st"; wait "$st" || true
+	tracer=""
+fi
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 # the median run of each program over the rounds
 median_costs() { jq -sc '[flatten | group_by(.name)[] | sort_by(.ns_per_run) | .[(length - 1) / 2 | floor]]' "$1"; }
 for v in "${variants[@]}"; do median_costs "$TMP/$v.runs" >"$TMP/$v-costs.json"; done
 [[ -s $TMP/probe_reads-costs.json ]] || echo '[]' >"$TMP/probe_reads-costs.json"
 
+# the median run of each scale configuration, in SCALE's order
+if [[ -s $TMP/scale.runs ]]; then
+	jq -sc --arg order "$SCALE" '($order | split(" ")) as $o | group_by(.cfg) |
+		map(sort_by(.ns_per_write) | .[(length - 1) / 2 | floor]) |
+		sort_by(.cfg as $c | $o | index($c))' "$TMP/scale.runs" >"$TMP/scale-median.json"
+else
+	echo '[]' >"$TMP/scale-median.json"
+fi
+: >>"$TMP/windows"
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 faults=$(head -n1 "$TMP/untraced" | awk '{print $2}')
 base=$(awk '{print $1}' "$TMP/untraced" | median)
@@ -189,6 +247,13 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 	jq -r '.[] | select(.name == "tp_set_spte") |
 		"  the same, the vCPU read by bpf_probe_read_kernel: \(.name): \(.ns_per_run) ns/run"' \
 		"$TMP/probe_reads-costs.json"
+	if [[ -s $TMP/scale.runs ]]; then
+		echo "scale (scenario sparse, median of $STAT_ROUNDS): all programs' BPF ns per SPTE write; the per-write program's ns per run"
+		printf '  %-9s %13s %13s %12s %20s %8s\n' VMSxPAGES "shadow_pages" "SPTE_writes" "ns_per_write" "per-write program" dropped
+		jq -r '.[] | "  \(.cfg) \(.shadow_pages) \(.writes) \(.ns_per_write) \(.hot.name):\(.hot.ns_per_run) \(.dropped)"' \
+			"$TMP/scale-median.json" | awk '{printf "  %-9s %13d %13d %12d %20s %8d\n", $1, $2, $3, $4, $5, $6}'
+		echo "time traced (one tracer, $TIME_WINDOWS x sparse 4000): ns per SPTE write by window: $(paste -sd' ' "$TMP/windows")"
+	fi
 } | tee "$TMP/table"
 
 json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$(dirname "$OUT")"; jq . >"$OUT"; fi; }
@@ -211,6 +276,8 @@ json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$
 	echo "\"workload_flags\":$(jq -Rn --arg w "$WORKLOAD_FLAGS" '$w'),"
 	echo "\"stat_rounds\":$STAT_ROUNDS,\"programs\":$(cat "$TMP/progs-costs.json"),"
 	echo "\"programs_floor\":$(cat "$TMP/floor-costs.json"),"
-	echo "\"programs_probe_reads\":$(cat "$TMP/probe_reads-costs.json")}"
+	echo "\"programs_probe_reads\":$(cat "$TMP/probe_reads-costs.json"),"
+	echo "\"scale\":$(cat "$TMP/scale-median.json"),"
+	echo "\"time_windows_ns_per_write\":$(jq -sc . "$TMP/windows")}"
 } | json_out
 [[ $OUT == - ]] || echo "bench: results in $OUT" >&2

@@ -14,7 +14,8 @@ export WORKLOAD_FLAGS=${WORKLOAD_FLAGS:-$flags}
 [[ $ATTACH == auto ]] || name+=-$ATTACH
 log=$(mktemp /tmp/shadowtrace-bench-vm.XXXXXX)
 trap 'rm -f "$log"' EXIT
-tools/testvm/run --quiet "${npt[@]}" --env ROUNDS --env PAGES --env PASSES --env VMS16_SECONDS --env STAT_ROUNDS --env ATTACH --env WORKLOAD_FLAGS -- \
+tools/testvm/run --quiet "${npt[@]}" --env ROUNDS --env PAGES --env PASSES --env VMS16_SECONDS --env STAT_ROUNDS --env ATTACH --env WORKLOAD_FLAGS \
+	--env SCALE --env TIME_WINDOWS -- \
 	env BENCH_OUT=- tools/bench/bench.sh | tee "$log" | sed '/^BENCH-JSON$/,$d'
 sed -n '/^BENCH-JSON$/{n;p}' "$log" | jq . >"bench/results-$name.json"
 echo "bench: results in bench/results-$name.json" >&2

@@ -169,6 +169,9 @@ void mg_expect(enum mg_scenario s, unsigned int n, struct st_vm_counters *c)
 		lifetimes(c, 0, n + 1ULL);
 		pages(c, 4 + l.data_pts);
 		break;
+	case MG_SPARSE:		/* fault-churn with a PT per page */
+		fault_churn(c, n, l.sparse_pds + n);
+		break;
 	case MG_SYNC_KEEP:
 		/* sync finds every entry as it was: it writes nothing */
 		fault_churn(c, n, l.data_pts);

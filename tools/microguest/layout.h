@@ -16,6 +16,8 @@
 #define TSS_GPA		0xf8000ULL	/* alone in its 8-PTE prefetch group */
 #define CODE_GPA	0x100000ULL	/* likewise */
 #define DATA_GPA	0x200000ULL
+/* sparse: data page i at gva 1 GiB + i * 2 MiB, alone in its PT (PDPT[1..32]) */
+#define SPARSE_GVA	(1ULL << 30)
 
 /*
  * Nested scenarios: L1's structures for its L2. L2 runs with paging off,
@@ -44,6 +46,8 @@ struct mg_layout {
 	unsigned int n;
 	unsigned int data_pts;		/* 4 KiB data: PTs covering n pages */
 	unsigned int huge_pages;	/* huge data: 2 MiB guest pages */
+	unsigned int sparse_pds;	/* sparse: PDs of one PT per page (n PTs) */
+	uint64_t sparse_gpa;		/* sparse: its PDs, then its PTs */
 	uint64_t remap_delta;		/* pages a remapped PTE moves up */
 	uint64_t mem_size;
 	bool huge;			/* 2 MiB guest (or NPT) pages */
@@ -75,6 +79,13 @@ static inline void mg_layout(enum mg_scenario s, unsigned int n, struct mg_layou
 		l->mem_size = DATA_GPA + ((uint64_t)l->huge_pages << 21);
 		return;
 	}
+	if (s == MG_SPARSE) {
+		l->sparse_pds = div_up(n, 512);
+		l->sparse_gpa = DATA_GPA + ((uint64_t)n << 12);
+		pages = (l->sparse_gpa >> 12) + l->sparse_pds + n;
+		l->mem_size = ((pages << 12) + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
+		return;
+	}
 	l->data_pts = div_up(n, 512);
 	/* a power of two at least n, so remapped gfns never overlap */
 	l->remap_delta = 1024;
@@ -82,6 +93,17 @@ static inline void mg_layout(enum mg_scenario s, unsigned int n, struct mg_layou
 		l->remap_delta <<= 1;
 	pages = (DATA_GPA >> 12) + n + (s == MG_REMAP || s == MG_NESTED_REMAP ? l->remap_delta : 0);
 	l->mem_size = ((pages << 12) + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
+}
+
+/* sparse: the PT of page i, the PD of pages 512 j.. */
+static inline uint64_t mg_sparse_pt(const struct mg_layout *l, unsigned int i)
+{
+	return l->sparse_gpa + ((uint64_t)(l->sparse_pds + i) << 12);
+}
+
+static inline uint64_t mg_sparse_pd(const struct mg_layout *l, unsigned int j)
+{
+	return l->sparse_gpa + ((uint64_t)j << 12);
 }
 
 #endif

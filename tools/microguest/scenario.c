@@ -18,6 +18,7 @@ static const char *const names[MG_SCENARIOS] = {
 	[MG_PREFETCH] = "prefetch",
 	[MG_REUSE] = "reuse",
 	[MG_SYNC_KEEP] = "sync-keep",
+	[MG_SPARSE] = "sparse",
 	[MG_NESTED_FAULT_CHURN] = "nested-fault-churn",
 	[MG_NESTED_HUGEPAGE_DIRTYLOG] = "nested-hugepage-dirtylog",
 	[MG_NESTED_SYNC_FLIP] = "nested-sync-flip",
@@ -47,9 +48,12 @@ int mg_scenario_parse(const char *name, enum mg_scenario *out)
 	return -1;
 }
 
-const char *mg_check_n(enum mg_scenario s __attribute__((unused)), unsigned int n)
+const char *mg_check_n(enum mg_scenario s, unsigned int n)
 {
 	if (n < 1 || n > MG_MAX_N)
 		return "N must be between 1 and 16384";
+	/* N + N/512 + 4 shadow pages: within shadowtrace's default --max-shadow-pages */
+	if (s == MG_SPARSE && n > MG_MAX_SPARSE_N)
+		return "sparse: N must be between 1 and 16320";
 	return NULL;
 }

@@ -21,6 +21,7 @@ enum mg_scenario {
 	MG_PREFETCH,		/* accessed PTEs: one fault maps 8 pages */
 	MG_REUSE,		/* fault-churn, then memslot delete/re-add and again (--passes) */
 	MG_SYNC_KEEP,		/* fault-churn, guest rewrites its PTEs as they were, CR3 switch */
+	MG_SPARSE,		/* fault-churn, each page in its own guest PT: N shadow pages live */
 	/* nested: an L1 micro-hypervisor (SVM, NPT) runs an L2; KVM shadows L1's NPT */
 	MG_NESTED_FAULT_CHURN,	/* L2 reads N pages, then writes them (4 KiB NPT leaves) */
 	MG_NESTED_HUGEPAGE_DIRTYLOG, /* 2 MiB NPT leaves, dirty logging: eager split */
@@ -34,6 +35,7 @@ enum mg_scenario {
 
 #define MG_MAX_N	16384
 #define MG_MAX_VMS	64
+#define MG_MAX_SPARSE_N	16320
 
 /* Exit statuses of the micro-guest (documented in README). */
 #define MG_EXIT_OK		0

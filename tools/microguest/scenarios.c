@@ -7,6 +7,9 @@
  *   0x3000 PDPT, 0x4000 PD, 0x5000 PT0 (maps 0..2 MiB),
  *   0x6000.. data PTs (map 2 MiB.. in 4 KiB pages), 0xf8000 TSS, 0x100000 code,
  *   2 MiB.. data pages (or 2 MiB guest huge pages).
+ * Sparse: data page i at gva 1 GiB + i * 2 MiB, each in a PT of its own
+ * (PDPT[1..32] -> PDs -> PT i -> gpa 2 MiB + i * 4 KiB), so that N pages
+ * keep N + N/512 + 4 shadow pages alive.
  * Every guest PTE starts with Accessed=0 and Dirty=0, so KVM neither
  * prefetches it nor maps it writable on a read: each event is scripted.
  * Only where a scenario wants prefetch (prefetch, remap's re-read) are
@@ -97,6 +100,12 @@ static void build_tables(struct mg_vm *vm, const struct mg_layout *l)
 			table(vm, PD_GPA)[1 + j] = (DATA_GPA + ((uint64_t)j << 21)) | up | PTE_PS;
 		return;
 	}
+	for (unsigned int j = 0; j < l->sparse_pds; j++)
+		table(vm, PDPT_GPA)[1 + j] = mg_sparse_pd(l, j) | up;
+	for (unsigned int i = 0; i < l->n && l->sparse_pds; i++) {
+		table(vm, mg_sparse_pd(l, i / 512))[i % 512] = mg_sparse_pt(l, i) | up;
+		table(vm, mg_sparse_pt(l, i))[0] = (DATA_GPA + ((uint64_t)i << 12)) | up;
+	}
 	for (unsigned int j = 0; j < l->data_pts; j++)
 		table(vm, PD_GPA)[1 + j] = (DATA_PT_GPA + ((uint64_t)j << 12)) | up;
 	for (unsigned int i = 0; i < l->n; i++)
@@ -174,6 +183,14 @@ static int fault_churn(struct mg_vm *vm, unsigned int n)
 	return r ? r : touch(vm, R_WRITE, n, 4096);
 }
 
+/* read n pages 2 MiB apart, then write them: a shadow PT per page */
+static int sparse_churn(struct mg_vm *vm, unsigned int n)
+{
+	int r = call(vm, R_READ, SPARSE_GVA, 2ULL << 20, n, 0, 0);
+
+	return r ? r : call(vm, R_WRITE, SPARSE_GVA, 2ULL << 20, n, 0, 0);
+}
+
 static int nested_fault_churn(struct mg_vm *vm, unsigned int n)
 {
 	int r = mg_nested_read(vm, DATA_GPA, n, 4096);
@@ -204,6 +221,8 @@ static int run_steps(struct mg_vm *vm, enum mg_scenario s, const struct mg_layou
 		if (!r)
 			r = mg_vm_set_slot(vm, KVM_MEM_LOG_DIRTY_PAGES_FLAG);
 		return r ? r : touch(vm, R_WRITE, l->n, 4096);
+	case MG_SPARSE:
+		return sparse_churn(vm, l->n);
 	case MG_PREFETCH:
 		return touch(vm, R_READ, div_up(l->n, 8), 8 * 4096);
 	case MG_REUSE:
@@ -284,6 +303,9 @@ int mg_run(enum mg_scenario s, unsigned int n, uint64_t *guest_ns, char *err, si
 			 (unsigned long long)l.mem_size);
 		r = MG_EXIT_PRECONDITION;
 	}
+	/* KVM's default keeps 2 % of guest pages as shadow pages, then recycles */
+	if (!r && l.sparse_pds)
+		r = mg_vm_set_mmu_pages(&vm, 64 + l.n + l.sparse_pds);
 	if (!r) {
 		build_tables(&vm, &l);
 		r = mg_vm_start_long_mode(&vm, PML4A_GPA, TSS_GPA, l.nested);

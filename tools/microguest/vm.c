@@ -163,6 +163,13 @@ int mg_vm_delete_slot(struct mg_vm *vm)
 	return slot_ioctl(vm, 0, 0);
 }
 
+int mg_vm_set_mmu_pages(struct mg_vm *vm, unsigned int pages)
+{
+	if (ioctl(vm->vm_fd, KVM_SET_NR_MMU_PAGES, (unsigned long)pages))
+		return fail(vm, MG_EXIT_NO_KVM, "KVM_SET_NR_MMU_PAGES %u: %s", pages, strerror(errno));
+	return 0;
+}
+
 int mg_vm_manual_dirty_log(struct mg_vm *vm)
 {
 	struct kvm_enable_cap cap = {

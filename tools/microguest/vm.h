@@ -32,6 +32,8 @@ enum mg_backing { MG_BACKING_4K, MG_BACKING_THP, MG_BACKING_HUGETLB };
 int mg_vm_open(struct mg_vm *vm, uint64_t mem_size, enum mg_backing backing);
 int mg_vm_set_slot(struct mg_vm *vm, uint32_t flags);
 int mg_vm_delete_slot(struct mg_vm *vm);
+/* KVM_SET_NR_MMU_PAGES: how many shadow pages KVM keeps before recycling */
+int mg_vm_set_mmu_pages(struct mg_vm *vm, unsigned int pages);
 /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, initially set: dirty logging protects nothing */
 int mg_vm_manual_dirty_log(struct mg_vm *vm);
 /* KVM_CLEAR_DIRTY_LOG of the 64 pages from @first_page (a multiple of 64) */
