@@ -303,6 +303,13 @@ static void test_expectations_consistent(void)
 	mg_expect(MG_NESTED_HUGEPAGE_ALIAS, 1000, &c);
 	CHECK_EQ(c.writes[ST_ORIGIN_SPLIT][ST_KIND_NESTED_DIRECT][0], 2 * 512);
 	CHECK_EQ(c.splits[ST_SPLIT_OK], 4);
+	/* sparse: a PT per page and a PD per 512, all inside guest memory */
+	struct mg_layout sl;
+	mg_expect(MG_SPARSE, 1000, &c);
+	CHECK_EQ(c.sp_events[ST_SP_CREATED], 4 + 2 + 1000);
+	mg_layout(MG_SPARSE, MG_MAX_SPARSE_N, &sl);
+	CHECK(mg_sparse_pt(&sl, MG_MAX_SPARSE_N - 1) + 4096 <= sl.mem_size);
+	CHECK(mg_check_n(MG_SPARSE, MG_MAX_SPARSE_N) == NULL && mg_check_n(MG_SPARSE, MG_MAX_SPARSE_N + 1));
 }
 
 static void test_figures_json_roundtrip_keys(void)
