@@ -80,7 +80,7 @@ traced_run() {
 figures_hold() {
 	local j=$TMP/$1.json k=$GUEST/kvm.json v
 	# one VM per boot, the stalled ones too
-	[[ $(jq -c '[.vms[].name] | sort' "$j") == "$(seq -f 'rg-%g' "${NAME#rg-}" | jq -Rsc 'split("\n")[:-1] | sort')" ]] ||
+	jq -e --argjson n "${NAME#rg-}" '[.vms[].name] | sort == ([range(1; $n + 1) | "rg-\(.)"] | sort)' "$j" >/dev/null ||
 		{ echo "VMs: $(jq -c '[.vms[].name]' "$j")"; return 1; }
 	jq -e '[.dropped[]] | add == 0' "$j" >/dev/null || { echo "drops: $(jq -c .dropped "$j")"; return 1; }
 	# every page of every VM created (or adopted) was zapped when it ended
@@ -134,7 +134,8 @@ table() {
 }
 
 if check traced_run traced_run; then
-	NAME=rg-$(cat "$TMP/boot") GUEST=$TMP/guest-$(cat "$TMP/boot")
+	read -r boot <"$TMP/boot"
+	NAME=rg-$boot GUEST=$TMP/guest-$boot
 	for m in $MODES; do check "figures_$m" figures_hold "$m"; done
 	check modes_agree modes_agree
 	check replay_equals_live replay_is_live

@@ -150,26 +150,25 @@ done
 # same cost window by window.
 scale=()
 [[ ${TESTVM_NPT:-0} == 1 || $where == *"tdp (EPT/NPT)"* ]] || scale=($SCALE)
-# programs' total run time so far, in ns
-bpf_ns() { bpftool prog show -j | jq '[.[] | select(.name | startswith("tp_")) | .run_time_ns // 0] | add // 0'; }
-# the program that ran most (the per-write one, whatever the mode): {name, ns_per_run}
-hot_prog() { bpftool prog show -j | jq -c '[.[] | select(.name | startswith("tp_")) | select(.run_cnt > 0)] |
-	max_by(.run_cnt) | {name, ns_per_run: (.run_time_ns / .run_cnt | floor)}'; }
+# our programs' bpf_stats so far: [{name, run_time_ns, run_cnt}]
+tp_stats() { bpftool prog show -j | jq -c '[.[] | select(.name | startswith("tp_")) |
+	{name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'; }
 expected_writes() { "$MG" --expect sparse "$1" | jq '[.translation_writes[]] | add'; }
 for r in $(seq "$STAT_ROUNDS"); do
 	for k in "${!scale[@]}"; do
 		cfg=${scale[$(((k + r) % ${#scale[@]}))]} vms=${cfg%x*} n=${cfg#*x}
 		"$ST" --json "${ATT[@]}" >"$TMP/scale.json" 2>"$TMP/errs" & st=$! tracer=$!
 		wait_line "$TMP/errs" Tracing
-		if [[ $vms == 1 ]]; then "$MG" -name guest=s sparse "$n" >/dev/null
-		else "$MG" -name guest=s --vms "$vms" sparse "$n" >/dev/null; fi
-		ns=$(bpf_ns) hot=$(hot_prog)
+		"$MG" -name guest=s --vms "$vms" sparse "$n" >/dev/null
+		stats=$(tp_stats)
 		kill -INT "$st"; wait "$st" || true
 		tracer=""
-		jq -c --arg cfg "$cfg" --argjson ns "$ns" --argjson hot "$hot" '{cfg: $cfg, hot: $hot,
+		# hot: the program that ran most (the per-write one, whatever the mode)
+		jq -c --arg cfg "$cfg" --argjson s "$stats" '{cfg: $cfg,
+			hot: ($s | max_by(.run_cnt) | {name, ns_per_run: (.run_time_ns / .run_cnt | floor)}),
 			shadow_pages: ([.vms[].shadow_pages.created] | add),
 			writes: ([.vms[].translation_writes[]] | add), dropped: ([.dropped[]] | add)} |
-			.ns_per_write = ($ns / .writes | floor)' "$TMP/scale.json" >>"$TMP/scale.runs"
+			.ns_per_write = (($s | map(.run_time_ns) | add) / .writes | floor)' "$TMP/scale.json" >>"$TMP/scale.runs"
 	done
 done
 if [[ ${#scale[@]} -gt 0 ]]; then
@@ -178,7 +177,7 @@ if [[ ${#scale[@]} -gt 0 ]]; then
 	per_run=$(expected_writes 4000) before=0
 	for w in $(seq "$TIME_WINDOWS"); do
 		"$MG" -name "guest=w$w" sparse 4000 >/dev/null
-		now=$(bpf_ns)
+		now=$(tp_stats | jq 'map(.run_time_ns) | add // 0')
 		echo $(((now - before) / per_run)) >>"$TMP/windows"
 		before=$now
 	done
