@@ -12,7 +12,8 @@
  * compiled into user space (src/record/replay.c) to replay a recording's events
  * through the very same code. Compiled for BPF (__bpf__), it includes
  * what it uses; in user space the includer provides drop(), usage_add(),
- * now_tick(), emit(), the churn table, the map helpers and bpf_loop().
+ * now_tick(), emit(), the churn table (churn_find(), churn_insert(),
+ * churn_end()) and bpf_loop().
  */
 #ifndef SHADOWTRACE_ACCOUNT_BPF_H
 #define SHADOWTRACE_ACCOUNT_BPF_H
@@ -21,8 +22,9 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-#include "maps.bpf.h"		/* churn, drop(), usage_add(), now_tick() */
+#include "maps.bpf.h"		/* drop(), usage_add(), now_tick() */
 #include "record.bpf.h"		/* emit() */
+#include "churn.bpf.h"		/* the churn table */
 #endif
 
 #include "shadowtrace.h"
@@ -84,16 +86,14 @@ static __always_inline __u32 popcount64(__u64 x)
 /* A churned slot's lifetime ends: histogram its change count, forget it. */
 static __always_inline void end_churned(struct st_vm_counters *c, __u64 spt, __u32 idx)
 {
-	struct st_churn_key key = { .spt = spt, .idx = slot_index(idx) };
-	struct st_churn *n = bpf_map_lookup_elem(&churn, &key);
+	__u64 changes;
 
-	if (!n) {
+	if (churn_end(spt, idx, &changes)) {
 		c->lifetimes_untracked++;	/* the churn table was full */
 		return;
 	}
-	hist_add(c, ST_HIST_SLOT_CHANGES, n->changes);
-	if (!bpf_map_delete_elem(&churn, &key))
-		usage_add(ST_USAGE_CHURNED_SLOTS, -1);
+	hist_add(c, ST_HIST_SLOT_CHANGES, changes);
+	usage_add(ST_USAGE_CHURNED_SLOTS, -1);
 }
 
 static __always_inline void end_lifetime(struct st_vm_counters *c, struct st_sp *s,
@@ -117,34 +117,34 @@ static __always_inline void end_lifetime(struct st_vm_counters *c, struct st_sp 
  * Slot @idx changed access: its first change this lifetime takes a churn
  * table entry; a later one adds its interval since the last. The churned
  * bit without an entry: the table was full at the first change (that
- * drop is counted, and the lifetime's end is counted untracked).
+ * drop is counted, and the lifetime's end is counted untracked). Returns
+ * ST_EVF_CHURN_FULL for that first change, else 0.
  */
-static __always_inline void access_change(struct st_vm_counters *c, struct st_sp *s,
+static __always_inline __u32 access_change(struct st_vm_counters *c, struct st_sp *s,
 					  __u64 spt, __u32 idx, __u32 origin,
 					  __u32 from, __u32 to, __u64 now)
 {
-	struct st_churn_key key = { .spt = spt, .idx = slot_index(idx) };
 	__u32 w = slot_word(idx);
 	__u64 bit = slot_bit(idx);
 	struct st_churn *n;
 
 	c->access_changes[origin & 3][from & 7][to & 7]++;
 	if (!(s->churned[w] & bit)) {
-		struct st_churn first = { .changes = 1, .last_tick = now };
-
 		s->churned[w] |= bit;
-		if (bpf_map_update_elem(&churn, &key, &first, BPF_NOEXIST))
+		if (churn_insert(spt, idx, now)) {
 			drop(ST_DROP_SLOT_MAP_FULL);
-		else
-			usage_add(ST_USAGE_CHURNED_SLOTS, 1);
-		return;
+			return ST_EVF_CHURN_FULL;
+		}
+		usage_add(ST_USAGE_CHURNED_SLOTS, 1);
+		return 0;
 	}
-	n = bpf_map_lookup_elem(&churn, &key);
+	n = churn_find(spt, idx);
 	if (!n)
-		return;
+		return 0;
 	hist_add(c, ST_HIST_CHANGE_INTERVAL, (now - n->last_tick) << ST_TICK_SHIFT);
 	n->changes++;
 	n->last_tick = now;
+	return 0;
 }
 
 /*
@@ -159,6 +159,7 @@ static __always_inline void account_write(struct vm_ref *v, struct st_sp *s, __u
 	struct st_vm_counters *c = v->c;
 	__u32 w = slot_word(idx);
 	__u64 bit = slot_bit(idx);
+	__u32 flags = 0;
 
 	c->writes[origin & 3][s->nested ? ST_KIND_NESTED_INDIRECT : ST_KIND_INDIRECT]
 		[level_index(s->level)]++;
@@ -170,12 +171,12 @@ static __always_inline void account_write(struct vm_ref *v, struct st_sp *s, __u
 	} else if (st_translation_access(old) != st_translation_access(new)) {
 		if (!now)
 			now = now_tick();
-		access_change(c, s, spt, idx, origin, st_translation_access(old),
-			      st_translation_access(new), now);
+		flags = access_change(c, s, spt, idx, origin, st_translation_access(old),
+				      st_translation_access(new), now);
 	}
 	s->known[w] |= bit;
-	emit(v->slot, ST_EV_WRITE, (origin & 3) | (old_known ? ST_EVF_OLD_KNOWN : 0), slot_index(idx),
-	     spt, old, new, now);
+	emit(v->slot, ST_EV_WRITE, flags | (origin & 3) | (old_known ? ST_EVF_OLD_KNOWN : 0),
+	     slot_index(idx), spt, old, new, now);
 }
 
 /* A write to a direct page only checks KVM's gfn invariant. */
@@ -219,13 +220,14 @@ struct end_sp_ctx {
 static long end_churned_bit(__u32 b, void *data)
 {
 	struct end_sp_ctx *x = data;
-	struct st_churn_key key = { .spt = x->spt, .idx = x->w * 64 + (b & 63) };
+	__u32 idx = x->w * 64 + (b & 63);
+	__u64 changes;
 
 	if (!(x->word & (1ULL << (b & 63))))
 		return 0;
 	if (x->c)
-		end_churned(x->c, x->spt, key.idx);
-	else if (!bpf_map_delete_elem(&churn, &key))
+		end_churned(x->c, x->spt, idx);
+	else if (!churn_end(x->spt, idx, &changes))
 		usage_add(ST_USAGE_CHURNED_SLOTS, -1);
 	return 0;
 }

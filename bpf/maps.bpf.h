@@ -32,6 +32,8 @@ ST_GLOBAL const volatile __u32 targ_tgid ST_INIT(0);		/* only this VMM process, 
 ST_GLOBAL const volatile __u32 max_vms ST_INIT(64);		/* = entries of the VM maps */
 ST_GLOBAL const volatile __u32 adopt_limit ST_INIT(65536);	/* pre-existing pages walked per VM */
 ST_GLOBAL const volatile bool floor_only ST_INIT(false);	/* benchmark floor: attach, do nothing */
+/* benchmark breakdown: tp_set_spte stops after this step (enum st_bench_step) */
+ST_GLOBAL const volatile __u32 bench_step ST_INIT(0);
 /* a function probe sees the stores sync makes: the snapshot only finds drops */
 ST_GLOBAL const volatile bool sync_stores_seen ST_INIT(false);
 /*
@@ -104,15 +106,23 @@ ST_GLOBAL struct {
 
 /*
  * The slots that changed access this lifetime (include/page_state.h): their
- * change count and last change. Preallocated like every map here, so a
- * full table is a counted drop, never an allocation failing under a lock.
+ * change count and last change, open-addressed by st_churn_key() in an
+ * array (bpf/churn.bpf.h). Not a BPF hash: its insert and delete were most
+ * of a write's cost and of a zap's (make bench's breakdown). A slot the
+ * full table refuses is a counted drop.
  */
+struct st_churn_entry {
+	__u64 key;		/* CHURN_EMPTY, CHURN_GONE or st_churn_key() */
+	struct st_churn v;
+};
+
 ST_GLOBAL struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct st_churn_key);
-	__type(value, struct st_churn);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 131072);
+	__type(key, __u32);
+	__type(value, struct st_churn_entry);
 } churn SEC(".maps");
+ST_GLOBAL const volatile __u32 churn_mask ST_INIT(131071);	/* entries - 1, a power of two */
 
 ST_GLOBAL struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -45,7 +45,7 @@ static __always_inline int set_spte(int level, gfn_t gfn, u64 *sptep, bool by_lo
 	struct vm_ref v;
 	struct st_sp *s;
 
-	if (!traced_process())
+	if (!traced_process() || bench_step == ST_BENCH_ENTRY)
 		return 0;
 	/*
 	 * Where EPT/NPT map ordinary VMs, most writes are TDP faults: out
@@ -60,10 +60,13 @@ static __always_inline int set_spte(int level, gfn_t gfn, u64 *sptep, bool by_lo
 		}
 	}
 	s = sp_lookup(spt, NULL, &v);
-	if (!s)
+	if (!s || bench_step == ST_BENCH_LOOKUP)
 		return 0;
-	resolve_pending_at(&v, s, spt, idx);
+	if (bench_step != ST_BENCH_STATE_READ)
+		resolve_pending_at(&v, s, spt, idx);
 	pend_set(&v, s, spt, idx, write_origin(s, read_spte(spt, idx)), level, gfn);
+	if (bench_step == ST_BENCH_STATE_READ)
+		v.info->pending.type = ST_PENDING_NONE;	/* read, never accounted */
 	return 0;
 }
 

@@ -31,15 +31,15 @@ struct st_sp {
  * A slot that changed access this lifetime, in the churn table: only such
  * slots take memory (most never change), so a page costs 168 bytes.
  */
-struct st_churn_key {
-	__u64 spt;
-	__u32 idx;
-	__u32 pad;
-};
-
 struct st_churn {
 	__u64 changes;		/* access changes this lifetime */
 	__u64 last_tick;	/* of the last one, in 1.024 us ticks */
 };
+
+/* Its key: the spt page's address is 4 KiB aligned, the slot fits below. */
+static inline __u64 st_churn_key(__u64 spt, __u32 idx)
+{
+	return spt | (idx & (ST_SPTES_PER_PAGE - 1));
+}
 
 #endif /* SHADOWTRACE_PAGE_STATE_H */

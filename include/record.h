@@ -56,8 +56,9 @@
 #endif
 
 #define ST_REC_MAGIC		"SHTRACE\n"
-#define ST_REC_VERSION		3	/* 3: the churn table holds every churned slot;
-					   2: the trailer holds the MMUs; 1 and 2 are read too */
+#define ST_REC_VERSION		4	/* 4: a write says if the churn table refused its slot;
+					   3: the churn table holds every churned slot;
+					   2: the trailer holds the MMUs; 1 to 3 are read too */
 #define ST_REC_BLOCK_MAGIC	0x314b4c42u	/* "BLK1" */
 #define ST_REC_BLOCK_MAX	(1u << 20)	/* raw bytes per block */
 #define ST_REC_HEADER_MAX	4096
@@ -90,6 +91,7 @@ enum st_event_type {
 #define ST_EVF_GONE		2u	/* leaves the VM's live pages */
 /* ST_EV_WRITE flags: the origin in bits 0-1, and */
 #define ST_EVF_OLD_KNOWN	4u
+#define ST_EVF_CHURN_FULL	8u	/* its slot's first access change found the churn table full */
 
 /*
  * Every event but ST_EV_VM: 40 bytes. @a/@b by type:

@@ -100,6 +100,17 @@ struct st_vm_counters {
 	struct st_hist hist[ST_HISTS];
 };
 
+/*
+ * make bench's breakdown of the per-write program (--bench-step): it stops
+ * after each step in turn, so each step's cost is the difference.
+ */
+enum st_bench_step {
+	ST_BENCH_ALL,		/* no stop: every figure */
+	ST_BENCH_ENTRY,		/* the process filter */
+	ST_BENCH_LOOKUP,	/* + the page's entry and its VM */
+	ST_BENCH_STATE_READ,	/* + the SPTE and old translation read (never accounted) */
+};
+
 /* Everything shadowtrace can fail to account, counted, never silent. */
 enum st_drop {
 	ST_DROP_SP_MAP_FULL,	/* shadow page table full: page not tracked */

@@ -42,7 +42,7 @@ static const char doc[] =
 
 enum {
 	OPT_MAX_VMS = 256, OPT_MAX_PAGES, OPT_MAX_SLOTS, OPT_SCENARIO, OPT_VMS,
-	OPT_PROM_FILE, OPT_PROM_KEEP, OPT_LISTEN, OPT_LISTEN_PUBLIC, OPT_FLOOR, OPT_ATTACH,
+	OPT_PROM_FILE, OPT_PROM_KEEP, OPT_LISTEN, OPT_LISTEN_PUBLIC, OPT_FLOOR, OPT_BENCH_STEP, OPT_ATTACH,
 	OPT_LIST_PROBES, OPT_LIST_FIGURES, OPT_SKIP_PROBE, OPT_RING_MB, OPT_THRESHOLD, OPT_TIMING, OPT_TOP, OPT_HTML,
 };
 
@@ -75,6 +75,8 @@ static const struct argp_option opts[] = {
 	  "Slots whose access changed, tracked at once (64-4194304, default 65536)", 1 },
 	{ "bench-floor", OPT_FLOOR, NULL, 0,
 	  "Benchmark floor: attach to the same hooks, account nothing", 1 },
+	{ "bench-step", OPT_BENCH_STEP, "N", 0,
+	  "Benchmark breakdown: the per-write tracepoint program stops after step N (1: entry, 2: page lookup, 3: old state read)", 1 },
 	{ "output", 'o', "FILE", 0, "record: write the recording to FILE", 3 },
 	{ "ring-mb", OPT_RING_MB, "MIB", 0,
 	  "record: events ring buffer size (1-1024, a power of two, default 16)", 3 },
@@ -141,6 +143,9 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 	case OPT_LISTEN: o->listen = arg; break;
 	case OPT_LISTEN_PUBLIC: o->listen_public = true; break;
 	case OPT_FLOOR: o->lim.floor_only = true; break;
+	case OPT_BENCH_STEP:
+		o->lim.bench_step = number(st, "--bench-step", arg, ST_BENCH_ENTRY, ST_BENCH_STATE_READ);
+		break;
 	case OPT_ATTACH: {
 		int r = probe_request_parse(arg);
 

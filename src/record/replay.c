@@ -14,45 +14,44 @@
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
-#define BPF_NOEXIST 1
 
 static struct replay *R;
 
-#define churn (R->churn_table)
-
-static uint64_t churn_key(const struct st_churn_key *k)
+/*
+ * The churn table (bpf/churn.bpf.h). A slot is refused where the live one
+ * refused it: the write says so from version 4; version 3 had a capacity.
+ */
+static struct st_churn *churn_find(uint64_t spt, uint32_t idx)
 {
-	return k->spt | (k->idx & (ST_SPTES_PER_PAGE - 1));
+	uint64_t *p = u64map_get(&R->churn_table, st_churn_key(spt, idx));
+
+	return p ? (struct st_churn *)(uintptr_t)*p : NULL;
 }
 
-static void *bpf_map_lookup_elem(struct u64map *m, const struct st_churn_key *k)
-{
-	uint64_t *p = u64map_get(m, churn_key(k));
-
-	return p ? (void *)(uintptr_t)*p : NULL;
-}
-
-/* Only BPF_NOEXIST inserts: the accounting updates entries in place. */
-static long bpf_map_update_elem(struct u64map *m, const struct st_churn_key *k,
-				const struct st_churn *v, uint64_t flags)
+static int churn_insert(uint64_t spt, uint32_t idx, uint64_t now)
 {
 	struct st_churn *n;
 
-	(void)flags;
-	if (u64map_get(m, churn_key(k)) || !(n = malloc(sizeof(*n))))
+	if ((R->version >= 4 && R->churn_refused) || churn_find(spt, idx) ||
+	    !(n = malloc(sizeof(*n))))
 		return -1;
-	*n = *v;
-	if (u64map_put(m, churn_key(k), (uint64_t)(uintptr_t)n)) {
+	*n = (struct st_churn){ .changes = 1, .last_tick = now };
+	if (u64map_put(&R->churn_table, st_churn_key(spt, idx), (uint64_t)(uintptr_t)n)) {
 		free(n);
 		return -1;
 	}
 	return 0;
 }
 
-static long bpf_map_delete_elem(struct u64map *m, const struct st_churn_key *k)
+static int churn_end(uint64_t spt, uint32_t idx, __u64 *changes)
 {
-	free(bpf_map_lookup_elem(m, k));
-	return u64map_del(m, churn_key(k));
+	struct st_churn *n = churn_find(spt, idx);
+
+	if (!n)
+		return -1;
+	*changes = n->changes;
+	free(n);
+	return u64map_del(&R->churn_table, st_churn_key(spt, idx));
 }
 
 static long bpf_loop(uint32_t n, long (*fn)(uint32_t, void *), void *ctx, uint64_t flags)
@@ -225,6 +224,7 @@ static int event(struct replay *rp, const struct st_event *e)
 		end_sp(&v, s, e->spt);
 		return 0;
 	case ST_EV_WRITE:
+		rp->churn_refused = e->flags & ST_EVF_CHURN_FULL;
 		account_write(&v, s, e->spt, e->idx, e->flags & 3, e->flags & ST_EVF_OLD_KNOWN,
 			      e->a, e->b, e->time);
 		return 0;
@@ -313,7 +313,7 @@ enum replay_status replay_file(struct replay *rp, FILE *f, const char *name, uin
 	u64map_init(&rp->pages, max_pages && max_pages < r.h.max_shadow_pages ? max_pages :
 				r.h.max_shadow_pages);
 	/* before format 3 the limit held only slots of over 254 changes */
-	u64map_init(&rp->churn_table, r.version >= 3 ? r.h.max_churn_slots : UINT32_MAX / 2);
+	u64map_init(&rp->churn_table, r.version == 3 ? r.h.max_churn_slots : UINT32_MAX / 2);
 	if (!rp->vms) {
 		snprintf(rp->err, sizeof(rp->err), "out of memory");
 		rec_reader_close(&r);

@@ -35,6 +35,7 @@ struct replay {
 	int32_t slot_vm[1024];		/* VM slot -> index in vms, -1 */
 	struct u64map pages;		/* spt -> struct st_sp * */
 	struct u64map churn_table;	/* spt | idx -> struct st_churn * */
+	bool churn_refused;		/* the live table refused the write's slot (version 4) */
 	uint64_t now;			/* the replayed event's tick */
 	uint64_t last_tick;
 	uint64_t records;

@@ -79,11 +79,18 @@ static void size_maps(struct shadowtrace_bpf *skel, const struct tracer_limits *
 	bpf_map__set_max_entries(skel->maps.vm_counters, lim->max_vms);
 	bpf_map__set_max_entries(skel->maps.sync_snaps, lim->max_vms);
 	bpf_map__set_max_entries(skel->maps.sps, lim->max_shadow_pages);
-	bpf_map__set_max_entries(skel->maps.churn, lim->max_churn_slots);
+	/* open addressing (bpf/churn.bpf.h): twice the slots, a power of two */
+	uint32_t churn_entries = 128;
+
+	while (churn_entries < 2 * lim->max_churn_slots)
+		churn_entries *= 2;
+	bpf_map__set_max_entries(skel->maps.churn, churn_entries);
+	skel->rodata->churn_mask = churn_entries - 1;
 	skel->rodata->max_vms = lim->max_vms;
 	skel->rodata->targ_tgid = lim->target_pid;
 	skel->rodata->adopt_limit = lim->max_shadow_pages;
 	skel->rodata->floor_only = lim->floor_only;
+	skel->rodata->bench_step = lim->bench_step;
 	if (lim->ring_bytes) {
 		bpf_map__set_max_entries(skel->maps.events, lim->ring_bytes);
 		skel->rodata->ring_bytes = lim->ring_bytes;

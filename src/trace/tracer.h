@@ -17,6 +17,7 @@ struct tracer_limits {
 	uint32_t max_churn_slots;
 	uint32_t target_pid;	/* 0: every VM */
 	bool floor_only;	/* benchmark floor: programs attached, doing nothing */
+	uint32_t bench_step;	/* benchmark breakdown (enum st_bench_step), 0: all */
 	uint32_t ring_bytes;	/* > 0: emit events for a recording, ring of this size */
 	enum probe_request attach;
 	const char *skip_probes[PROBE_SKIP_MAX];

@@ -66,8 +66,13 @@ fi
 # shellcheck disable=SC2086 # WORKLOAD_FLAGS: words
 workload() { "$MG" --timing --passes "$PASSES" $WORKLOAD_FLAGS reuse "$PAGES"; }
 
-wait_line() { # wait_line FILE PATTERN
-	for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+wait_line() { # wait_line FILE PATTERN: the tracer's start (its verifier
+	# runs take seconds, more beside 16 busy VMs), 120 s at most
+	for _ in $(seq 2400); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		[[ -z $tracer ]] || kill -0 "$tracer" 2>/dev/null || break
+		sleep 0.05
+	done
 	echo "bench: tracer did not start: $(cat "$1")" >&2
 	return 1
 }
@@ -116,7 +121,9 @@ done
 # STAT_ROUNDS interleaved rounds, the median per program: all figures on,
 # (the floor) the same programs returning at once, and where the vCPU is
 # read by BTF loads, the same read by bpf_probe_read_kernel (Linux < 6.2).
-variants=(progs floor)
+# And the per-write program's breakdown: the same stopped after each of its
+# steps (--bench-step: 1 the entry, 2 the page lookup, 3 the state read).
+variants=(progs floor step1 step2 step3)
 "$ST" --list-probes "${ATT[@]}" 2>/dev/null | grep -q 'vCPU read by BTF loads' && variants+=(probe_reads)
 # one line per run: [{name, ns_per_run, runs}] of our programs that ran
 prog_costs() { bpftool prog show -j | jq -c '[.[] | select(.name | startswith("tp_")) |
@@ -130,6 +137,7 @@ for r in $(seq "$STAT_ROUNDS"); do
 		progs) opt=(--json) ;;
 		floor) opt=(--bench-floor) ;;
 		probe_reads) opt=(--json --skip-probe bpf_rdonly_cast) ;;
+		step*) opt=(--json --bench-step "${variant#step}") ;;
 		esac
 		"$ST" "${opt[@]}" "${ATT[@]}" >/dev/null 2>"$TMP/errs" & st=$! tracer=$!
 		wait_line "$TMP/errs" Tracing
@@ -241,11 +249,16 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 			printf "recording: %d events per run, %.2f MiB per million events (median)\n", ev, $1 / 1048576 }'
 	echo "per program (bpf_stats, includes its own ~20-40 ns of timing; floor: the same program returning at once):"
 	jq -r --argjson f "$faults" --slurpfile fl "$TMP/floor-costs.json" '.[] | .name as $n |
-		"  \(.name): \(.ns_per_run) ns/run (floor \([$fl[0][] | select(.name == $n) | .ns_per_run] | first // "-")), \(.runs / $f * 1000 | floor / 1000) runs/fault"' \
+		"  \(.name): \(.ns_per_run) ns/run (floor \([$fl[0][] | select(.name == $n) | .ns_per_run] | first // "-")), \(.runs / $f * 1000 | floor / 1000) runs/fault, \(.ns_per_run * .runs / $f | floor) ns/fault"' \
 		"$TMP/progs-costs.json"
 	jq -r '.[] | select(.name == "tp_set_spte") |
 		"  the same, the vCPU read by bpf_probe_read_kernel: \(.name): \(.ns_per_run) ns/run"' \
 		"$TMP/probe_reads-costs.json"
+	jq -rs 'map(map(select(.name | startswith("tp_set_spte"))) | first.ns_per_run // 0) as $s |
+		"  \(.[0][] | select(.name | startswith("tp_set_spte")) | .name) by step, ns/run (each the same program stopped after it):",
+		"    floor \($s[0]), entry \($s[1]) (+\($s[1] - $s[0])), page lookup \($s[2]) (+\($s[2] - $s[1])), SPTE and old translation read \($s[3]) (+\($s[3] - $s[2])), accounting: all \($s[4]) (+\($s[4] - $s[3]))"' \
+		"$TMP/floor-costs.json" "$TMP/step1-costs.json" "$TMP/step2-costs.json" "$TMP/step3-costs.json" \
+		"$TMP/progs-costs.json"
 	if [[ -s $TMP/scale.runs ]]; then
 		echo "scale (scenario sparse, median of $STAT_ROUNDS): all programs' BPF ns per SPTE write; the per-write program's ns per run"
 		printf '  %-9s %13s %13s %12s %20s %8s\n' VMSxPAGES "shadow_pages" "SPTE_writes" "ns_per_write" "per-write program" dropped
@@ -276,6 +289,8 @@ json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$
 	echo "\"stat_rounds\":$STAT_ROUNDS,\"programs\":$(cat "$TMP/progs-costs.json"),"
 	echo "\"programs_floor\":$(cat "$TMP/floor-costs.json"),"
 	echo "\"programs_probe_reads\":$(cat "$TMP/probe_reads-costs.json"),"
+	echo "\"programs_by_step\":{\"entry\":$(cat "$TMP/step1-costs.json"),\"page_lookup\":$(cat "$TMP/step2-costs.json"),"
+	echo "\"state_read\":$(cat "$TMP/step3-costs.json")},"
 	echo "\"scale\":$(cat "$TMP/scale-median.json"),"
 	echo "\"time_windows_ns_per_write\":$(jq -sc . "$TMP/windows")}"
 } | json_out
