@@ -162,6 +162,17 @@ static void kvm_stats_prom(FILE *f, const struct vm_table *t)
 			value(f, e->kvm_stats.v[s]);
 		}
 	}
+	for (unsigned int i = 0, any = 0; i < t->n; i++) {
+		const struct vm_entry *e = &t->vms[i];
+
+		if (!e->kvm_stats.read_at)
+			continue;
+		if (!any++)
+			family(f, "shadowtrace_kvm_stats_refused", "gauge",
+			       "KVM statistics of the VM the kernel refused to let be read (lockdown: debugfs opens only read-only files)");
+		vm_series(f, "shadowtrace_kvm_stats_refused", e);
+		value(f, (uint64_t)kvm_stats_refused(&e->kvm_stats));
+	}
 }
 
 static void render(FILE *f, const struct report_ctx *r, const struct vm_table *t, double wall_now)

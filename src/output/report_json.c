@@ -5,7 +5,10 @@
 #include "output/figures_json.h"
 #include "output/report.h"
 
-/* KVM's own statistics of the VM as last read (null: never readable). */
+/*
+ * KVM's own statistics of the VM as last read (null: never readable), and
+ * those the kernel refused to let be read (lockdown).
+ */
 static void kvm_stats_json(struct json *j, const struct vm_entry *e)
 {
 	if (!e->kvm_stats.read_at) {
@@ -17,6 +20,11 @@ static void kvm_stats_json(struct json *j, const struct vm_entry *e)
 		if (kvm_stat_present(&e->kvm_stats, i))
 			json_u64(j, kvm_stat_defs[i].name, e->kvm_stats.v[i]);
 	json_obj_end(j);
+	json_arr_begin(j, "kvm_stats_refused");
+	for (int i = 0; i < KVM_STATS_N; i++)
+		if (e->kvm_stats.refused & (1u << i))
+			json_str(j, NULL, kvm_stat_defs[i].name);
+	json_arr_end(j);
 }
 
 void report_json(FILE *f, const struct report_ctx *r, const struct vm_table *t)

@@ -37,7 +37,11 @@ static void kvm_stats_text(FILE *f, const struct vm_entry *e)
 		fputs(item, f);
 		col += n;
 	}
-	fputc('\n', f);
+	if (col)
+		fputc('\n', f);
+	if (e->kvm_stats.refused)
+		fprintf(f, "  %-20s %d refused by the kernel (lockdown: debugfs opens only read-only files)\n",
+			col ? "" : title, kvm_stats_refused(&e->kvm_stats));
 }
 
 /* A row of a matrix figure: "fault indirect L1", "fault -ux -> wux". */

@@ -83,11 +83,16 @@ int kvm_stats_read(const char *root, const char *dir, struct kvm_stats *out, dou
 		return -ESTALE;
 	}
 	*ino = st.st_ino;
-	for (int i = 0; i < KVM_STATS_N; i++)
-		if (!read_number(dfd, kvm_stat_defs[i].name, &s.v[i]))
+	for (int i = 0; i < KVM_STATS_N; i++) {
+		int r = read_number(dfd, kvm_stat_defs[i].name, &s.v[i]);
+
+		if (!r)
 			s.present |= 1u << i;
+		else if (r == -EPERM || r == -EACCES)
+			s.refused |= 1u << i;
+	}
 	close(dfd);
-	if (!s.present)
+	if (!s.present && !s.refused)
 		return -ENOENT;	/* gone while we read, or not KVM's */
 	*out = s;
 	return 0;

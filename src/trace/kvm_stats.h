@@ -48,6 +48,12 @@ extern const struct kvm_stat_def kvm_stat_defs[KVM_STATS_N];
 struct kvm_stats {
 	double read_at;		/* monotonic seconds of the last read; 0: never read */
 	uint32_t present;	/* bit per enum kvm_stat_id: the kernel has it */
+	/*
+	 * Bit per id: the kernel has it, but refused to let it be read. Under
+	 * kernel lockdown debugfs opens only read-only files, and KVM's
+	 * counters are writable (a write clears them); its gauges are not.
+	 */
+	uint32_t refused;
 	uint64_t v[KVM_STATS_N];
 };
 
@@ -55,6 +61,12 @@ struct kvm_stats {
 static inline bool kvm_stat_present(const struct kvm_stats *s, int id)
 {
 	return s->present & (1u << id);
+}
+
+/* Statistics the kernel refused to let be read (see refused). */
+static inline int kvm_stats_refused(const struct kvm_stats *s)
+{
+	return __builtin_popcount(s->refused);
 }
 
 /*

@@ -208,6 +208,9 @@ else
 fi
 : >>"$TMP/windows"
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# the median over rounds of each round's untraced time / MODE's: the runs of
+# a round are close in time, so a drift of the machine's speed cancels out
+paired() { paste "$TMP/untraced" "$TMP/$1" | awk '{printf "%.6f\n", $1 / $3}' | median; }
 faults=$(head -n1 "$TMP/untraced" | awk '{print $2}')
 base=$(awk '{print $1}' "$TMP/untraced" | median)
 
@@ -234,12 +237,13 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 
 {
 	echo "where: $where; --attach $ATTACH: $("$ST" --list-probes "${ATT[@]}" | sed -n '1s/.*: \([a-z+]*\); cache.*/\1/p')"
-	printf '%-11s %12s %10s %14s\n' mode "median_ms" "vs_untraced" "added_ns/fault"
+	printf '%-11s %12s %10s %10s %14s\n' mode "median_ms" "vs_untraced" "paired" "added_ns/fault"
 	for m in "${modes[@]}"; do
 		med=$(awk '{print $1}' "$TMP/$m" | median)
-		awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" 'BEGIN {
-			printf "%-11s %12.1f %10.3f %14.1f\n", m, med / 1e6, base / med, (med - base) / f }'
+		awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" -v p="$(paired "$m")" 'BEGIN {
+			printf "%-11s %12.1f %10.3f %10.3f %14.1f\n", m, med / 1e6, base / med, p, (med - base) / f }'
 	done
+	echo "(vs_untraced: the ratio of the medians; paired: the median of each round's ratio)"
 	echo "faults per run: $faults"
 	echo "user-space CPU, 16 VMs, -i 1 --prom-file: ${cpu_pct}% of one core (VMs exported: $vms_seen)"
 	echo "BPF map memory (default limits): $((mem / 1024 / 1024)) MiB ($mem bytes)"
@@ -277,9 +281,9 @@ json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$
 		med=$(awk '{print $1}' "$TMP/$m" | median)
 		[[ $first == 1 ]] || echo ","
 		first=0
-		awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" 'BEGIN {
-			printf "\"%s\":{\"median_ns\":%d,\"throughput_vs_untraced\":%.4f,\"added_ns_per_fault\":%.1f}",
-				m, med, base / med, (med - base) / f }'
+		awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" -v p="$(paired "$m")" 'BEGIN {
+			printf "\"%s\":{\"median_ns\":%d,\"throughput_vs_untraced\":%.4f,\"throughput_vs_untraced_paired\":%.4f,\"added_ns_per_fault\":%.1f}",
+				m, med, base / med, p, (med - base) / f }'
 	done
 	echo "},\"userspace_cpu_pct_16vms\":$cpu_pct,\"bpf_map_bytes\":$mem,"
 	echo "\"events_lost\":$(awk '{s += $1} END {print s + 0}' "$TMP/lost"),"
