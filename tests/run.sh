@@ -71,7 +71,8 @@ tests_of() {
 	declare -F | awk '{print $3}' | grep -E "^$1_" | grep -E -- "$TESTS" || true
 }
 
-# run_tests NAME...: each in a subshell under set -e, its log kept for a failure
+# run_tests NAME...: each in a subshell under set -e, its log kept for a
+# failure, with a TMP of its own (a file one test leaves is not another's)
 run_tests() {
 	local t log rc t0 pid wd
 	for t in "$@"; do
@@ -82,7 +83,7 @@ run_tests() {
 		# the subshell is an "if" condition or left of "||". Its own
 		# process group (set -m), so that a watchdog can end all of it.
 		set -m
-		( set -e; SKIP_FILE=$TMP/skip-reason; "$t" ) >"$log" 2>&1 &
+		( set -e; SKIP_FILE=$TMP/skip-reason; TMP=$TMP/$t.d; mkdir "$TMP"; "$t" ) >"$log" 2>&1 &
 		pid=$!
 		( sleep "$TEST_TIMEOUT"; echo "timed out after $TEST_TIMEOUT s" >>"$log"
 		  kill -TERM -- -"$pid"; sleep 5; kill -KILL -- -"$pid" ) >/dev/null 2>&1 &
