@@ -267,7 +267,7 @@ where=$(live_where)
 LIVE_WHERE_TEXT=
 case $where in
 host)
-	prepare_host_live
+	[[ -z $(tests_of live) ]] || prepare_host_live
 	run_tests $(tests_of live)
 	LIVE_WHERE_TEXT="host ($(uname -r), /dev/kvm): $live_ran live tests" ;;
 vm) run_in_test_vms ;;

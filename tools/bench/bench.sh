@@ -213,6 +213,13 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 paired() { paste "$TMP/untraced" "$TMP/$1" | awk '{printf "%.6f\n", $1 / $3}' | median; }
 faults=$(head -n1 "$TMP/untraced" | awk '{print $2}')
 base=$(awk '{print $1}' "$TMP/untraced" | median)
+# each mode's figures, once for the table and the JSON:
+# mode median_ns vs_untraced paired added_ns_per_fault
+for m in "${modes[@]}"; do
+	med=$(awk '{print $1}' "$TMP/$m" | median)
+	awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" -v p="$(paired "$m")" 'BEGIN {
+		printf "%s %d %.6f %.6f %.6f\n", m, med, base / med, p, (med - base) / f }'
+done >"$TMP/mode-figures"
 
 # user-space CPU with 16 VMs and a 1 s export interval, and BPF map memory
 for i in $(seq 16); do "$MG" -name "guest=b$i" --passes 100000 reuse 256 >/dev/null 2>&1 & done
@@ -238,11 +245,7 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 {
 	echo "where: $where; --attach $ATTACH: $("$ST" --list-probes "${ATT[@]}" | sed -n '1s/.*: \([a-z+]*\); cache.*/\1/p')"
 	printf '%-11s %12s %10s %10s %14s\n' mode "median_ms" "vs_untraced" "paired" "added_ns/fault"
-	for m in "${modes[@]}"; do
-		med=$(awk '{print $1}' "$TMP/$m" | median)
-		awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" -v p="$(paired "$m")" 'BEGIN {
-			printf "%-11s %12.1f %10.3f %10.3f %14.1f\n", m, med / 1e6, base / med, p, (med - base) / f }'
-	done
+	awk '{printf "%-11s %12.1f %10.3f %10.3f %14.1f\n", $1, $2 / 1e6, $3, $4, $5}' "$TMP/mode-figures"
 	echo "(vs_untraced: the ratio of the medians; paired: the median of each round's ratio)"
 	echo "faults per run: $faults"
 	echo "user-space CPU, 16 VMs, -i 1 --prom-file: ${cpu_pct}% of one core (VMs exported: $vms_seen)"
@@ -276,15 +279,8 @@ json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$
 {
 	echo "{\"where\":$(jq -Rn --arg w "$where" '$w'),\"rounds\":$ROUNDS,\"pages\":$PAGES,\"passes\":$PASSES,\"faults_per_run\":$faults,"
 	echo "\"kernel\":\"$(uname -r)\",\"attach\":\"$ATTACH\",\"modes\":{"
-	first=1
-	for m in "${modes[@]}"; do
-		med=$(awk '{print $1}' "$TMP/$m" | median)
-		[[ $first == 1 ]] || echo ","
-		first=0
-		awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" -v p="$(paired "$m")" 'BEGIN {
-			printf "\"%s\":{\"median_ns\":%d,\"throughput_vs_untraced\":%.4f,\"throughput_vs_untraced_paired\":%.4f,\"added_ns_per_fault\":%.1f}",
-				m, med, base / med, p, (med - base) / f }'
-	done
+	awk 'NR > 1 {print ","} {printf "\"%s\":{\"median_ns\":%d,\"throughput_vs_untraced\":%.4f,\"throughput_vs_untraced_paired\":%.4f,\"added_ns_per_fault\":%.1f}",
+		$1, $2, $3, $4, $5}' "$TMP/mode-figures"
 	echo "},\"userspace_cpu_pct_16vms\":$cpu_pct,\"bpf_map_bytes\":$mem,"
 	echo "\"events_lost\":$(awk '{s += $1} END {print s + 0}' "$TMP/lost"),"
 	echo "\"record_events_per_run\":$(head -n1 "$TMP/recsize" | cut -d' ' -f1),"
