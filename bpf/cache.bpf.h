@@ -16,12 +16,15 @@ static __always_inline __u64 slot_addr(const struct st_sp *s, __u32 idx)
 	return s->translations + (__u64)slot_index(idx) * sizeof(__u64);
 }
 
-/* Read one cache entry as a translation; a failed read is counted. */
-static __always_inline int read_cache(__u64 addr, __u64 *out)
+/*
+ * Read one cache entry as a translation; a failed read is counted.
+ * @by_loads: see kernel_u64().
+ */
+static __always_inline int read_cache(__u64 addr, __u64 *out, bool by_loads)
 {
 	__u64 raw;
 
-	if (bpf_probe_read_kernel(&raw, sizeof(raw), (void *)addr)) {
+	if (kernel_u64(addr, by_loads, &raw)) {
 		drop(ST_DROP_READ_FAULT);
 		return -1;
 	}
@@ -33,10 +36,11 @@ static __always_inline int read_cache(__u64 addr, __u64 *out)
  * The translation slot @idx holds now, if this tool saw one written there:
  * a never-written slot holds garbage (the cache is not zeroed).
  */
-static __always_inline bool read_old(const struct st_sp *s, __u32 idx, __u64 *old)
+static __always_inline bool read_old(const struct st_sp *s, __u32 idx, __u64 *old, bool by_loads)
 {
 	*old = 0;
-	return (s->known[slot_word(idx)] & slot_bit(idx)) && !read_cache(slot_addr(s, idx), old);
+	return (s->known[slot_word(idx)] & slot_bit(idx)) &&
+	       !read_cache(slot_addr(s, idx), old, by_loads);
 }
 
 #endif

@@ -60,8 +60,8 @@ static __always_inline void fn_store(struct kvm_mmu_page *sp, __u64 spt, __u32 i
 		if (x && x->call.active && x->call.spt == spt && x->call.idx == idx)
 			x->call.active = 0;	/* the store of this mmu_set_spte() */
 		marked = supersede_pending(&v, spt, idx);
-		resolve_pending_at(&v, s, spt, idx);
-		origin = store_origin(s, read_spte(spt, idx));
+		resolve_pending_at(&v, s, spt, idx, false);
+		origin = store_origin(s, read_spte(spt, idx, false));
 		if (stores_need_mark && !marked && origin != ST_ORIGIN_SPLIT)
 			return;		/* a silent store: not a write */
 	}
@@ -70,16 +70,16 @@ static __always_inline void fn_store(struct kvm_mmu_page *sp, __u64 spt, __u32 i
 				     keep_gfn ? st_direct_gfn(s->gfn, s->level, idx) : gfn);
 		return;
 	}
-	known = read_old(s, idx, &old);
+	known = read_old(s, idx, &old, false);
 	/*
 	 * sync rewrites present SPTEs only, so the cache holds their real
 	 * translation even where no write was seen (an adopted page): the
 	 * rule resolve_sync() applies in tracepoint mode.
 	 */
 	if (!known && origin == ST_ORIGIN_SYNC)
-		known = !read_cache(slot_addr(s, idx), &old);
+		known = !read_cache(slot_addr(s, idx), &old, false);
 	/* set_access on a slot never seen written keeps whatever gfn is there */
-	if (keep_gfn && !known && read_cache(slot_addr(s, idx), &raw))
+	if (keep_gfn && !known && read_cache(slot_addr(s, idx), &raw, false))
 		return;
 	if (keep_gfn)
 		gfn = st_translation_gfn(known ? old : raw);
@@ -130,7 +130,7 @@ static __always_inline void call_enter(__u64 sptep, __u64 gfn)
 		drop(ST_DROP_READ_FAULT);
 		return;
 	}
-	x->call.old_known = !s->direct && read_old(s, x->call.idx, &x->call.old);
+	x->call.old_known = !s->direct && read_old(s, x->call.idx, &x->call.old, false);
 	x->call.active = 1;
 }
 
@@ -156,13 +156,13 @@ static __always_inline void call_return(void)
 	if (!(s = sp_lookup(spt, NULL, &v)))
 		return;
 	supersede_pending(&v, spt, idx);
-	resolve_pending_at(&v, s, spt, idx);
+	resolve_pending_at(&v, s, spt, idx, false);
 	origin = store_origin(s, spte);
 	if (s->direct) {
 		account_direct_write(&v, s, spt, idx, origin, x->call.gfn);
 		return;
 	}
-	if (read_cache(slot_addr(s, idx), &new))
+	if (read_cache(slot_addr(s, idx), &new, false))
 		return;
 	account_write(&v, s, spt, idx, origin, x->call.old_known, x->call.old, new, 0);
 }

@@ -63,8 +63,9 @@ static __always_inline int set_spte(int level, gfn_t gfn, u64 *sptep, bool by_lo
 	if (!s || bench_step == ST_BENCH_LOOKUP)
 		return 0;
 	if (bench_step != ST_BENCH_STATE_READ)
-		resolve_pending_at(&v, s, spt, idx);
-	pend_set(&v, s, spt, idx, write_origin(s, read_spte(spt, idx)), level, gfn);
+		resolve_pending_at(&v, s, spt, idx, by_loads);
+	pend_set(&v, s, spt, idx, write_origin(s, read_spte(spt, idx, by_loads)), level, gfn,
+		 by_loads);
 	if (bench_step == ST_BENCH_STATE_READ)
 		v.info->pending.type = ST_PENDING_NONE;	/* read, never accounted */
 	return 0;
@@ -78,7 +79,8 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 
 /*
  * The same where the kernel has bpf_rdonly_cast() and KVM's structures in
- * vmlinux's BTF (probes.c decides): TDP faults leave by plain loads.
+ * vmlinux's BTF (probes.c decides): the SPTE, the translations and the
+ * vCPU of a TDP fault read by plain loads (kernel_u64()).
  */
 SEC("tp_btf/kvm_mmu_set_spte")
 int BPF_PROG(tp_set_spte_btf, int level, gfn_t gfn, u64 *sptep)

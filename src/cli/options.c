@@ -61,7 +61,7 @@ static const struct argp_option opts[] = {
 	{ "list-figures", OPT_LIST_FIGURES, NULL, 0,
 	  "Show the per-VM figures: name, kind, labels, how compared, Prometheus family, help", 0 },
 	{ "skip-probe", OPT_SKIP_PROBE, "FUNC", 0,
-	  "Do not probe kernel function FUNC; its hook falls back (repeatable; bpf_rdonly_cast: read the vCPU by bpf_probe_read_kernel)", 0 },
+	  "Do not probe kernel function FUNC; its hook falls back (repeatable; bpf_rdonly_cast: read SPTEs, cache and vCPU by bpf_probe_read_kernel)", 0 },
 	{ "prom-file", OPT_PROM_FILE, "PATH", 0,
 	  "Write Prometheus metrics to PATH (*.prom) every interval (-i, default 15 s) and at exit", 1 },
 	{ "prom-keep", OPT_PROM_KEEP, "SEC", 0,

@@ -119,8 +119,9 @@ done
 # Per-program cost, steadier than throughput on a noisy machine: runs with
 # kernel.bpf_stats_enabled (restored after), ns per run of each program,
 # STAT_ROUNDS interleaved rounds, the median per program: all figures on,
-# (the floor) the same programs returning at once, and where the vCPU is
-# read by BTF loads, the same read by bpf_probe_read_kernel (Linux < 6.2).
+# (the floor) the same programs returning at once, and where SPTEs,
+# translations and vCPU are read by BTF loads, the same read by
+# bpf_probe_read_kernel (Linux < 6.2).
 # And the per-write program's breakdown: the same stopped after each of its
 # steps (--bench-step: 1 the entry, 2 the page lookup, 3 the state read).
 variants=(progs floor step1 step2 step3)
@@ -207,7 +208,8 @@ else
 	echo '[]' >"$TMP/scale-median.json"
 fi
 : >>"$TMP/windows"
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# %.15g: mawk prints a computed number as %.6g (2.4e+09), %d stops at 2^31
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.15g\n", NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 # the median over rounds of each round's untraced time / MODE's: the runs of
 # a round are close in time, so a drift of the machine's speed cancels out
 paired() { paste "$TMP/untraced" "$TMP/$1" | awk '{printf "%.6f\n", $1 / $3}' | median; }
@@ -218,7 +220,7 @@ base=$(awk '{print $1}' "$TMP/untraced" | median)
 for m in "${modes[@]}"; do
 	med=$(awk '{print $1}' "$TMP/$m" | median)
 	awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" -v p="$(paired "$m")" 'BEGIN {
-		printf "%s %d %.6f %.6f %.6f\n", m, med, base / med, p, (med - base) / f }'
+		printf "%s %.0f %.6f %.6f %.6f\n", m, med, base / med, p, (med - base) / f }'
 done >"$TMP/mode-figures"
 
 # user-space CPU with 16 VMs and a 1 s export interval, and BPF map memory
@@ -259,7 +261,7 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 		"  \(.name): \(.ns_per_run) ns/run (floor \([$fl[0][] | select(.name == $n) | .ns_per_run] | first // "-")), \(.runs / $f * 1000 | floor / 1000) runs/fault, \(.ns_per_run * .runs / $f | floor) ns/fault"' \
 		"$TMP/progs-costs.json"
 	jq -r '.[] | select(.name == "tp_set_spte") |
-		"  the same, the vCPU read by bpf_probe_read_kernel: \(.name): \(.ns_per_run) ns/run"' \
+		"  the same, read by bpf_probe_read_kernel: \(.name): \(.ns_per_run) ns/run"' \
 		"$TMP/probe_reads-costs.json"
 	jq -rs 'map(map(select(.name | startswith("tp_set_spte"))) | first.ns_per_run // 0) as $s |
 		"  \(.[0][] | select(.name | startswith("tp_set_spte")) | .name) by step, ns/run (each the same program stopped after it):",
@@ -279,7 +281,7 @@ json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$
 {
 	echo "{\"where\":$(jq -Rn --arg w "$where" '$w'),\"rounds\":$ROUNDS,\"pages\":$PAGES,\"passes\":$PASSES,\"faults_per_run\":$faults,"
 	echo "\"kernel\":\"$(uname -r)\",\"attach\":\"$ATTACH\",\"modes\":{"
-	awk 'NR > 1 {print ","} {printf "\"%s\":{\"median_ns\":%d,\"throughput_vs_untraced\":%.4f,\"throughput_vs_untraced_paired\":%.4f,\"added_ns_per_fault\":%.1f}",
+	awk 'NR > 1 {print ","} {printf "\"%s\":{\"median_ns\":%.0f,\"throughput_vs_untraced\":%.4f,\"throughput_vs_untraced_paired\":%.4f,\"added_ns_per_fault\":%.1f}",
 		$1, $2, $3, $4, $5}' "$TMP/mode-figures"
 	echo "},\"userspace_cpu_pct_16vms\":$cpu_pct,\"bpf_map_bytes\":$mem,"
 	echo "\"events_lost\":$(awk '{s += $1} END {print s + 0}' "$TMP/lost"),"
