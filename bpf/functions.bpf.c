@@ -9,7 +9,12 @@
  * A function probe sees a store itself, so it accounts at once; a pending
  * write the kvm_mmu_set_spte tracepoint left for the same slot (when that
  * hook is attached too) is the same store and is superseded.
+ *
+ * Kernel words are read here by bpf_probe_read_kernel only: libbpf 1.1's
+ * linker (Debian 12's bpftool) cannot link one kfunc called from two
+ * objects, and tracepoints.bpf.c calls bpf_rdonly_cast (kvm.bpf.h).
  */
+#define ST_READS_BY_HELPER
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -60,8 +65,8 @@ static __always_inline void fn_store(struct kvm_mmu_page *sp, __u64 spt, __u32 i
 		if (x && x->call.active && x->call.spt == spt && x->call.idx == idx)
 			x->call.active = 0;	/* the store of this mmu_set_spte() */
 		marked = supersede_pending(&v, spt, idx);
-		resolve_pending_at(&v, s, spt, idx, false);
-		origin = store_origin(s, read_spte(spt, idx, false));
+		resolve_pending_at(&v, s, spt, idx);
+		origin = store_origin(s, read_spte(spt, idx));
 		if (stores_need_mark && !marked && origin != ST_ORIGIN_SPLIT)
 			return;		/* a silent store: not a write */
 	}
@@ -70,16 +75,16 @@ static __always_inline void fn_store(struct kvm_mmu_page *sp, __u64 spt, __u32 i
 				     keep_gfn ? st_direct_gfn(s->gfn, s->level, idx) : gfn);
 		return;
 	}
-	known = read_old(s, idx, &old, false);
+	known = read_old(s, idx, &old);
 	/*
 	 * sync rewrites present SPTEs only, so the cache holds their real
 	 * translation even where no write was seen (an adopted page): the
 	 * rule resolve_sync() applies in tracepoint mode.
 	 */
 	if (!known && origin == ST_ORIGIN_SYNC)
-		known = !read_cache(slot_addr(s, idx), &old, false);
+		known = !read_cache(slot_addr(s, idx), &old);
 	/* set_access on a slot never seen written keeps whatever gfn is there */
-	if (keep_gfn && !known && read_cache(slot_addr(s, idx), &raw, false))
+	if (keep_gfn && !known && read_cache(slot_addr(s, idx), &raw))
 		return;
 	if (keep_gfn)
 		gfn = st_translation_gfn(known ? old : raw);
@@ -126,11 +131,11 @@ static __always_inline void call_enter(__u64 sptep, __u64 gfn)
 	x->call.spt = spt;
 	x->call.idx = sptep_index(sptep);
 	x->call.gfn = gfn;
-	if (bpf_probe_read_kernel(&x->call.old_spte, sizeof(__u64), (void *)sptep)) {
+	if (kernel_u64((__u64)sptep, &x->call.old_spte)) {
 		drop(ST_DROP_READ_FAULT);
 		return;
 	}
-	x->call.old_known = !s->direct && read_old(s, x->call.idx, &x->call.old, false);
+	x->call.old_known = !s->direct && read_old(s, x->call.idx, &x->call.old);
 	x->call.active = 1;
 }
 
@@ -147,7 +152,7 @@ static __always_inline void call_return(void)
 	x->call.active = 0;
 	spt = x->call.spt;
 	idx = slot_index(x->call.idx);
-	if (bpf_probe_read_kernel(&spte, sizeof(spte), (void *)(spt + idx * sizeof(__u64)))) {
+	if (kernel_u64(spt + idx * sizeof(__u64), &spte)) {
 		drop(ST_DROP_READ_FAULT);
 		return;
 	}
@@ -156,13 +161,13 @@ static __always_inline void call_return(void)
 	if (!(s = sp_lookup(spt, NULL, &v)))
 		return;
 	supersede_pending(&v, spt, idx);
-	resolve_pending_at(&v, s, spt, idx, false);
+	resolve_pending_at(&v, s, spt, idx);
 	origin = store_origin(s, spte);
 	if (s->direct) {
 		account_direct_write(&v, s, spt, idx, origin, x->call.gfn);
 		return;
 	}
-	if (read_cache(slot_addr(s, idx), &new, false))
+	if (read_cache(slot_addr(s, idx), &new))
 		return;
 	account_write(&v, s, spt, idx, origin, x->call.old_known, x->call.old, new, 0);
 }

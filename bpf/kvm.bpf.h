@@ -12,6 +12,7 @@
 
 #include "shadowtrace.h"
 #include "page_state.h"
+#include "maps.bpf.h"		/* reads_by_loads */
 
 #define SPTE_MMU_PRESENT	(1ULL << 11)	/* is_shadow_present_pte(), 5.13+ */
 #define SPTE_ACCESSED		(1ULL << 5)	/* shadow_accessed_mask of shadow paging */
@@ -30,22 +31,29 @@ static __always_inline __u32 sptep_index(__u64 sptep)
 /*
  * Linux 6.2+: a kernel address as a typed pointer, its fields read by plain
  * loads (the verifier makes them fault-safe) instead of a helper call each.
- * Weak: only a program user space loads where the kernel has it calls it.
+ * Weak, and called only under reads_by_loads: elsewhere the verifier drops
+ * the call as dead code. Not in an object that defines ST_READS_BY_HELPER
+ * (functions.bpf.c says why).
  */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#ifdef ST_READS_BY_HELPER
+#define loads_linked false
+#else
+#define loads_linked true
+#endif
 
 /*
  * The u64 at kernel address @addr into *@out; 0, or -1 if unreadable.
- * @by_loads (tp_set_spte_btf, Linux 6.2+): one plain load, the address
- * typed as a struct whose first field is 64 bits (struct timespec64, in
- * every kernel's BTF), no helper call: a bpf_probe_read_kernel() cost ~30
- * ns on the December PVM host, three of them a write. Such a load reads 0
+ * With reads_by_loads (Linux 6.2+, tracepoints): one plain load, the address typed as a
+ * struct whose first field is 64 bits (struct timespec64, in every
+ * kernel's BTF), no helper call: a bpf_probe_read_kernel() cost ~30 ns on
+ * the December PVM host, and a write takes three. Such a load reads 0
  * where the address faults, unseen; the words read here are KVM's SPTEs
  * and translation caches, in the direct map, which never fault.
  */
-static __always_inline int kernel_u64(__u64 addr, bool by_loads, __u64 *out)
+static __always_inline int kernel_u64(__u64 addr, __u64 *out)
 {
-	if (by_loads) {
+	if (loads_linked && reads_by_loads) {
 		const struct timespec64 *w =
 			bpf_rdonly_cast((void *)addr, bpf_core_type_id_kernel(struct timespec64));
 
@@ -57,11 +65,11 @@ static __always_inline int kernel_u64(__u64 addr, bool by_loads, __u64 *out)
 }
 
 /* The SPTE in slot @idx of page @spt as written now; 0 if unreadable. */
-static __always_inline __u64 read_spte(__u64 spt, __u32 idx, bool by_loads)
+static __always_inline __u64 read_spte(__u64 spt, __u32 idx)
 {
 	__u64 spte;
 
-	kernel_u64(spt + (idx & (ST_SPTES_PER_PAGE - 1)) * sizeof(__u64), by_loads, &spte);
+	kernel_u64(spt + (idx & (ST_SPTES_PER_PAGE - 1)) * sizeof(__u64), &spte);
 	return spte;
 }
 
@@ -253,35 +261,22 @@ static __always_inline bool sp_is_tdp(struct kvm_mmu_page *sp)
  * (not on a nested guest's shadowed tables) in a VM whose TDP MMU has
  * roots. A VM without the TDP MMU never has one; in a VM with it, the root
  * MMU's roots are all the TDP MMU's. Three reads, no map: the early exit
- * of TDP faults. @by_loads: read by bpf_rdonly_cast loads (see
- * tp_set_spte_btf), else by bpf_probe_read_kernel.
+ * of TDP faults. Each a word at a field's offset (kernel_u64()): a typed
+ * load's offset has 16 bits, and before Linux 6.10 struct kvm's
+ * arch.tdp_mmu_roots lies past 32 KiB (the mmu_page_hash array before it).
  */
-static __always_inline bool vcpu_in_tdp_mmu(struct kvm_vcpu *vcpu, bool by_loads)
+static __always_inline bool vcpu_in_tdp_mmu(struct kvm_vcpu *vcpu)
 {
-	__u64 root_mmu = (__u64)vcpu + bpf_core_field_offset(struct kvm_vcpu, arch.root_mmu);
-	__u64 roots, first_root;
-	struct kvm *kvm;
+	__u64 v = (__u64)vcpu, mmu, kvm, roots, first_root;
 
-	if (!vcpu)
+	if (!v || kernel_u64(v + bpf_core_field_offset(struct kvm_vcpu, arch.mmu), &mmu) ||
+	    mmu != v + bpf_core_field_offset(struct kvm_vcpu, arch.root_mmu))
 		return false;
-	if (by_loads) {
-		vcpu = bpf_rdonly_cast(vcpu, bpf_core_type_id_kernel(struct kvm_vcpu));
-		if ((__u64)vcpu->arch.mmu != root_mmu)
-			return false;
-		kvm = vcpu->kvm;
-		if (!kvm)
-			return false;
-		first_root = (__u64)kvm->arch.tdp_mmu_roots.next;
-	} else {
-		if ((__u64)BPF_CORE_READ(vcpu, arch.mmu) != root_mmu)
-			return false;
-		kvm = BPF_CORE_READ(vcpu, kvm);
-		if (!kvm)
-			return false;
-		first_root = (__u64)BPF_CORE_READ(kvm, arch.tdp_mmu_roots.next);
-	}
-	roots = (__u64)kvm + bpf_core_field_offset(struct kvm, arch.tdp_mmu_roots);
-	return first_root != roots;
+	if (kernel_u64(v + bpf_core_field_offset(struct kvm_vcpu, kvm), &kvm) || !kvm)
+		return false;
+	roots = kvm + bpf_core_field_offset(struct kvm, arch.tdp_mmu_roots);
+	return !kernel_u64(roots + bpf_core_field_offset(struct list_head, next), &first_root) &&
+	       first_root != roots;
 }
 
 static __always_inline bool vcpu_on_direct_root(struct kvm_vcpu *vcpu)

@@ -54,6 +54,12 @@ ST_GLOBAL const volatile bool sync_return_seen ST_INIT(false);
  * the answer is the same either way.
  */
 ST_GLOBAL const volatile bool tdp_host ST_INIT(false);
+/*
+ * Linux 6.2+ (bpf_rdonly_cast): the tracepoints read SPTEs, translations and
+ * the vCPU by plain loads (kvm.bpf.h kernel_u64()), else by
+ * bpf_probe_read_kernel (probes.c decides).
+ */
+ST_GLOBAL const volatile bool reads_by_loads ST_INIT(false);
 /* Nested guests' tables are AMD's NPT: their gptes read as 64-bit paging's. */
 ST_GLOBAL const volatile bool nested_tables_npt ST_INIT(false);
 /* A function probe sees the stores of eager huge page splits. */

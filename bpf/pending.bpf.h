@@ -22,12 +22,12 @@
 #include "account.bpf.h"
 #include "cache.bpf.h"
 
-static __always_inline void pend_set(struct vm_ref *v, struct st_sp *s, __u64 spt, __u32 idx,
-				     __u32 origin, __u32 level, __u64 gfn, bool by_loads)
+static __always_inline void pend_set(struct vm_ref *v, struct st_sp *s, __u64 spt,
+				     __u32 idx, __u32 origin, __u32 level, __u64 gfn)
 {
 	struct st_pending *p = &v->info->pending;
 	__u64 old = 0;
-	bool known = !s->direct && read_old(s, idx, &old, by_loads);
+	bool known = !s->direct && read_old(s, idx, &old);
 
 	p->spt = spt;
 	p->slot_addr = slot_addr(s, idx);
@@ -194,7 +194,7 @@ static __always_inline void resolve_sync(struct vm_ref *v, __u64 spt, __u64 cur_
 }
 
 static __always_inline void resolve_set(struct vm_ref *v, const struct st_pending *p,
-					struct st_sp *cur, __u64 cur_spt, bool by_loads)
+					struct st_sp *cur, __u64 cur_spt)
 {
 	/* mostly the same page as the event resolving it: no second lookup */
 	struct st_sp *s = p->spt == cur_spt && cur ? cur : bpf_map_lookup_elem(&sps, &p->spt);
@@ -206,7 +206,7 @@ static __always_inline void resolve_set(struct vm_ref *v, const struct st_pendin
 		account_direct_write(v, s, p->spt, p->idx, p->origin, p->old);
 		return;
 	}
-	if (read_cache(p->slot_addr, &new, by_loads))
+	if (read_cache(p->slot_addr, &new))
 		return;
 	account_write(v, s, p->spt, p->idx, p->origin, p->old_known, p->old, new, 0);
 }
@@ -214,10 +214,9 @@ static __always_inline void resolve_set(struct vm_ref *v, const struct st_pendin
 /*
  * Resolve the VM's pending write. @cur/@cur_spt/@cur_idx: the page and SPTE
  * the calling event has already written (kvm_mmu_set_spte), or NULL/0/0.
- * @by_loads: see kernel_u64().
  */
 static __always_inline void resolve_pending_at(struct vm_ref *v, struct st_sp *cur, __u64 cur_spt,
-					       __u32 cur_idx, bool by_loads)
+					       __u32 cur_idx)
 {
 	/* in place, not copied: nothing below touches it (and stack is short on 6.1) */
 	struct st_pending *p = &v->info->pending;
@@ -227,7 +226,7 @@ static __always_inline void resolve_pending_at(struct vm_ref *v, struct st_sp *c
 	if (p->type == ST_PENDING_NONE)
 		return;
 	if (p->type == ST_PENDING_SET) {
-		resolve_set(v, p, cur, cur_spt, by_loads);
+		resolve_set(v, p, cur, cur_spt);
 		p->type = ST_PENDING_NONE;
 		return;
 	}
@@ -241,7 +240,7 @@ static __always_inline void resolve_pending_at(struct vm_ref *v, struct st_sp *c
 
 static __always_inline void resolve_pending(struct vm_ref *v)
 {
-	resolve_pending_at(v, NULL, 0, 0, false);
+	resolve_pending_at(v, NULL, 0, 0);
 }
 
 #endif

@@ -38,7 +38,8 @@
  * "!sp" and "!kvm" tests below.
  */
 
-static __always_inline int set_spte(int level, gfn_t gfn, u64 *sptep, bool by_loads)
+SEC("tp_btf/kvm_mmu_set_spte")
+int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 {
 	__u64 spt = (__u64)sptep & PAGE_MASK_4K;
 	__u32 idx = sptep_index((__u64)sptep);
@@ -54,7 +55,7 @@ static __always_inline int set_spte(int level, gfn_t gfn, u64 *sptep, bool by_lo
 	if (tdp_host) {
 		if (tdp_page_cached(spt))
 			return 0;
-		if (vcpu_in_tdp_mmu(current_vcpu(), by_loads)) {
+		if (vcpu_in_tdp_mmu(current_vcpu())) {
 			tdp_page_cache(spt);
 			return 0;
 		}
@@ -63,29 +64,11 @@ static __always_inline int set_spte(int level, gfn_t gfn, u64 *sptep, bool by_lo
 	if (!s || bench_step == ST_BENCH_LOOKUP)
 		return 0;
 	if (bench_step != ST_BENCH_STATE_READ)
-		resolve_pending_at(&v, s, spt, idx, by_loads);
-	pend_set(&v, s, spt, idx, write_origin(s, read_spte(spt, idx, by_loads)), level, gfn,
-		 by_loads);
+		resolve_pending_at(&v, s, spt, idx);
+	pend_set(&v, s, spt, idx, write_origin(s, read_spte(spt, idx)), level, gfn);
 	if (bench_step == ST_BENCH_STATE_READ)
 		v.info->pending.type = ST_PENDING_NONE;	/* read, never accounted */
 	return 0;
-}
-
-SEC("tp_btf/kvm_mmu_set_spte")
-int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
-{
-	return set_spte(level, gfn, sptep, false);
-}
-
-/*
- * The same where the kernel has bpf_rdonly_cast() and KVM's structures in
- * vmlinux's BTF (probes.c decides): the SPTE, the translations and the
- * vCPU of a TDP fault read by plain loads (kernel_u64()).
- */
-SEC("tp_btf/kvm_mmu_set_spte")
-int BPF_PROG(tp_set_spte_btf, int level, gfn_t gfn, u64 *sptep)
-{
-	return set_spte(level, gfn, sptep, true);
 }
 
 SEC("tp_btf/kvm_mmu_get_page")

@@ -202,7 +202,7 @@ kernel_old_gfns_layout_accepted() {
 	needs_root
 	local out
 	out=$(SHADOWTRACE_CHECK_BTF="$(btf_of old_layout)" "$ST_BIN" --list-probes)
-	grep -q '; cache gfns (before Linux 5.19: gfn only, access unknown); SPTEs, cache and vCPU read by ' <<<"$out"
+	grep -q '; cache gfns (before Linux 5.19: gfn only, access unknown); tracepoints read SPTEs, cache and vCPU by ' <<<"$out"
 }
 
 cli_attach_mode_words() {

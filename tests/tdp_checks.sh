@@ -142,7 +142,7 @@ for mode in tracepoint kprobe fentry; do
 	check "vms_back_to_back_$mode" vms_back_to_back "$mode"
 done
 # where the kernel is read by BTF loads (6.2+), the helper reads of older kernels too
-if "$ST_BIN" --list-probes | grep -q 'vCPU read by BTF loads'; then
+if "$ST_BIN" --list-probes | grep -q 'by BTF loads'; then
 	check vms_back_to_back_tracepoint_probe_reads vms_back_to_back tracepoint --skip-probe bpf_rdonly_cast
 fi
 

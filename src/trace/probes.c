@@ -189,8 +189,6 @@ static const char *missing_program(struct bpf_object *obj)
 		return NULL;
 	if (!program(obj, "tp_set_spte"))
 		return "tp_set_spte";
-	if (!program(obj, "tp_set_spte_btf"))
-		return "tp_set_spte_btf";
 	for (int h = 0; h < PROBE_HOOKS; h++)
 		for_each_candidate(h, i) {
 			const struct candidate *c = &candidates[h][i];
@@ -284,18 +282,16 @@ static void summarize(struct probe_plan *p)
 }
 
 /*
- * bpf_rdonly_cast() (Linux 6.2+) can type a vCPU address where vmlinux's BTF
- * has struct kvm_vcpu (also when KVM is a module: Debian's 6.12 has it), and
- * an SPTE's or a translation's as struct timespec64 (kernel_u64()), so the
- * set_spte tracepoint reads them by plain loads (tp_set_spte_btf).
- * --skip-probe bpf_rdonly_cast: by bpf_probe_read_kernel (to compare).
+ * bpf_rdonly_cast() (Linux 6.2+) types a kernel word's address as struct
+ * timespec64 (bpf/kvm.bpf.h kernel_u64()), so the tracepoints read SPTEs,
+ * translations and the vCPU by plain loads (function probes by helper
+ * calls: bpf/functions.bpf.c says why). --skip-probe bpf_rdonly_cast: by
+ * bpf_probe_read_kernel (to compare).
  */
-static bool kernel_readable_by_loads(const struct probe_plan *p, const struct btf *vmlinux)
+static bool kernel_read_by_loads(const struct probe_plan *p, const struct btf *vmlinux)
 {
 	return vmlinux && !skipped(p, "bpf_rdonly_cast") &&
 	       btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0 &&
-	       btf__find_by_name_kind(vmlinux, "kvm_vcpu", BTF_KIND_STRUCT) > 0 &&
-	       btf__find_by_name_kind(vmlinux, "kvm", BTF_KIND_STRUCT) > 0 &&
 	       btf__find_by_name_kind(vmlinux, "timespec64", BTF_KIND_STRUCT) > 0;
 }
 
@@ -383,9 +379,8 @@ int probes_plan(struct probe_plan *p, enum probe_request req, struct bpf_object 
 			}
 		}
 	}
-	p->reads_by_loads = kernel_readable_by_loads(p, vmlinux);
-	set_autoload(obj, "tp_set_spte", p->needs_set_spte_tracepoint && !p->reads_by_loads);
-	set_autoload(obj, "tp_set_spte_btf", p->needs_set_spte_tracepoint && p->reads_by_loads);
+	p->reads_by_loads = kernel_read_by_loads(p, vmlinux);
+	set_autoload(obj, "tp_set_spte", p->needs_set_spte_tracepoint);
 	summarize(p);
 	return 0;
 }
@@ -422,8 +417,8 @@ int probes_attach(const struct probe_plan *p, struct bpf_object *obj, struct bpf
 
 void probes_print(FILE *f, const struct probe_plan *p, const char *kernel)
 {
-	fprintf(f, "kernel %s, --attach %s: %s; cache %s; SPTEs, cache and vCPU read by %s\n", kernel,
-		request_names[p->req], p->summary,
+	fprintf(f, "kernel %s, --attach %s: %s; cache %s; tracepoints read SPTEs, cache and vCPU by %s\n",
+		kernel, request_names[p->req], p->summary,
 		p->cache_has_access ? "shadowed_translation (gfn and access)"
 				    : "gfns (before Linux 5.19: gfn only, access unknown)",
 		p->reads_by_loads ? "BTF loads (bpf_rdonly_cast)" : "bpf_probe_read_kernel");

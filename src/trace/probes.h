@@ -43,7 +43,7 @@ struct probe_plan {
 	struct probe_status st[PROBE_HOOKS][PROBE_CANDIDATES_MAX];
 	bool cache_has_access;		/* shadowed_translation, not the old gfns */
 	bool needs_set_spte_tracepoint;
-	bool reads_by_loads;		/* tp_set_spte_btf: SPTEs, translations, vCPU by BTF loads */
+	bool reads_by_loads;		/* tracepoints read SPTEs, cache, vCPU by BTF loads */
 	bool sync_stores_seen;		/* a function probe sees the stores of sync */
 	bool stores_need_mark;		/* it sees silent stores: the tracepoint marks */
 	bool sync_return_seen;		/* a probe at FNAME(sync_page)'s return */

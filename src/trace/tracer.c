@@ -117,7 +117,6 @@ static int attach_in_order(struct shadowtrace_bpf *skel)
 		{ skel->progs.tp_unsync_page, &skel->links.tp_unsync_page },
 		{ skel->progs.tp_split_huge_page, &skel->links.tp_split_huge_page },
 		{ skel->progs.tp_set_spte, &skel->links.tp_set_spte },
-		{ skel->progs.tp_set_spte_btf, &skel->links.tp_set_spte_btf },
 	};
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -178,6 +177,7 @@ static struct tracer *tracer_open(const struct tracer_limits *lim, struct kernel
 	t->skel->rodata->split_stores_seen = t->plan.split_stores_seen;
 	t->skel->rodata->nested_tables_npt = kernel_nested_tables_npt();
 	t->skel->rodata->tdp_host = kernel_kvm_uses_tdp();
+	t->skel->rodata->reads_by_loads = t->plan.reads_by_loads;
 	return t;
 fail:
 	tracer_stop(t);

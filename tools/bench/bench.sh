@@ -125,9 +125,11 @@ done
 # And the per-write program's breakdown: the same stopped after each of its
 # steps (--bench-step: 1 the entry, 2 the page lookup, 3 the state read).
 variants=(progs floor step1 step2 step3)
-"$ST" --list-probes "${ATT[@]}" 2>/dev/null | grep -q 'vCPU read by BTF loads' && variants+=(probe_reads)
+"$ST" --list-probes "${ATT[@]}" 2>/dev/null | grep -q 'by BTF loads' && variants+=(probe_reads)
+# our programs, by name (bpftool shows 15 characters): every attach mode's
+ours='select(.name | test("^(tp|fentry|fexit|kprobe|kretprobe)_"))'
 # one line per run: [{name, ns_per_run, runs}] of our programs that ran
-prog_costs() { bpftool prog show -j | jq -c '[.[] | select(.name | startswith("tp_")) |
+prog_costs() { bpftool prog show -j | jq -c "[.[] | $ours"' |
 	select(.run_cnt > 0) | {name, ns_per_run: (.run_time_ns / .run_cnt | floor), runs: .run_cnt}]'; }
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
@@ -160,7 +162,7 @@ done
 scale=()
 [[ ${TESTVM_NPT:-0} == 1 || $where == *"tdp (EPT/NPT)"* ]] || scale=($SCALE)
 # our programs' bpf_stats so far: [{name, run_time_ns, run_cnt}]
-tp_stats() { bpftool prog show -j | jq -c '[.[] | select(.name | startswith("tp_")) |
+tp_stats() { bpftool prog show -j | jq -c "[.[] | $ours"' |
 	{name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'; }
 expected_writes() { "$MG" --expect sparse "$1" | jq '[.translation_writes[]] | add'; }
 for r in $(seq "$STAT_ROUNDS"); do
@@ -236,7 +238,7 @@ t0=$(cpu_ns "$st")
 sleep "$VMS16_SECONDS"
 t1=$(cpu_ns "$st")
 # memory of the maps our programs use (ids from the loaded programs)
-map_ids=$(bpftool prog show -j | jq -c '[.[] | select(.name | startswith("tp_")) | .map_ids[]?] | unique')
+map_ids=$(bpftool prog show -j | jq -c "[.[] | $ours"' | .map_ids[]?] | unique')
 mem=$(bpftool map show -j | jq --argjson ids "$map_ids" '[.[] | select(.id as $i | $ids | index($i)) | .bytes_memlock | tonumber] | add')
 vms_seen=$(grep -c 'shadowtrace_translation_writes_total{.*origin="fault"}' "$TMP/st.prom" || true)
 kill -INT "$st"; wait "$st" || true
