@@ -257,7 +257,9 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 	echo "events lost in tracepoint and record runs: $(awk '{s += $1} END {print s + 0}' "$TMP/lost")"
 	awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median |
 		awk -v ev="$(head -n1 "$TMP/recsize" | cut -d' ' -f1)" '{
-			printf "recording: %d events per run, %.2f MiB per million events (median)\n", ev, $1 / 1048576 }'
+			# a few events (a TDP workload has no shadow ones) weigh the header only
+			if (ev < 1000) printf "recording: %d events per run, too few for a size per event\n", ev
+			else printf "recording: %d events per run, %.2f MiB per million events (median)\n", ev, $1 / 1048576 }'
 	echo "per program (bpf_stats, includes its own ~20-40 ns of timing; floor: the same program returning at once):"
 	jq -r --argjson f "$faults" --slurpfile fl "$TMP/floor-costs.json" '.[] | .name as $n |
 		"  \(.name): \(.ns_per_run) ns/run (floor \([$fl[0][] | select(.name == $n) | .ns_per_run] | first // "-")), \(.runs / $f * 1000 | floor / 1000) runs/fault, \(.ns_per_run * .runs / $f | floor) ns/fault"' \
@@ -288,7 +290,8 @@ json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$
 	echo "},\"userspace_cpu_pct_16vms\":$cpu_pct,\"bpf_map_bytes\":$mem,"
 	echo "\"events_lost\":$(awk '{s += $1} END {print s + 0}' "$TMP/lost"),"
 	echo "\"record_events_per_run\":$(head -n1 "$TMP/recsize" | cut -d' ' -f1),"
-	echo "\"record_bytes_per_million_events\":$(awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median),"
+	echo "\"record_bytes_per_million_events\":$(awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median |
+		awk -v ev="$(head -n1 "$TMP/recsize" | cut -d' ' -f1)" '{print ev < 1000 ? "null" : $1}'),"
 	echo "\"workload_flags\":$(jq -Rn --arg w "$WORKLOAD_FLAGS" '$w'),"
 	echo "\"stat_rounds\":$STAT_ROUNDS,\"programs\":$(cat "$TMP/progs-costs.json"),"
 	echo "\"programs_floor\":$(cat "$TMP/floor-costs.json"),"
