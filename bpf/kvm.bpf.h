@@ -44,12 +44,13 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /*
  * The u64 at kernel address @addr into *@out; 0, or -1 if unreadable.
- * With reads_by_loads (Linux 6.2+, tracepoints): one plain load, the address typed as a
- * struct whose first field is 64 bits (struct timespec64, in every
- * kernel's BTF), no helper call: a bpf_probe_read_kernel() cost ~30 ns on
- * the December PVM host, and a write takes three. Such a load reads 0
- * where the address faults, unseen; the words read here are KVM's SPTEs
- * and translation caches, in the direct map, which never fault.
+ * With reads_by_loads (Linux 6.2+, tracepoints): one plain load, the
+ * address typed as a struct whose first field is 64 bits (struct
+ * timespec64, in every kernel's BTF), no helper call: a
+ * bpf_probe_read_kernel() cost ~30 ns on the December PVM host, and a
+ * write takes three. Such a load reads 0 where the address faults, unseen;
+ * the words read here are KVM's SPTEs and translation caches and the
+ * vCPU, in the direct map, which never fault.
  */
 static __always_inline int kernel_u64(__u64 addr, __u64 *out)
 {

@@ -224,6 +224,12 @@ for m in "${modes[@]}"; do
 	awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" -v p="$(paired "$m")" 'BEGIN {
 		printf "%s %.0f %.6f %.6f %.6f\n", m, med, base / med, p, (med - base) / f }'
 done >"$TMP/mode-figures"
+# the recording's events per run and bytes per million events (median),
+# once for the table and the JSON; a few events (a TDP workload has no
+# shadow ones) weigh only the header: null
+rec_events=$(head -n1 "$TMP/recsize" | cut -d' ' -f1)
+rec_bytes=$(awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median)
+((rec_events >= 1000)) || rec_bytes=null
 
 # user-space CPU with 16 VMs and a 1 s export interval, and BPF map memory
 for i in $(seq 16); do "$MG" -name "guest=b$i" --passes 100000 reuse 256 >/dev/null 2>&1 & done
@@ -255,11 +261,12 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 	echo "user-space CPU, 16 VMs, -i 1 --prom-file: ${cpu_pct}% of one core (VMs exported: $vms_seen)"
 	echo "BPF map memory (default limits): $((mem / 1024 / 1024)) MiB ($mem bytes)"
 	echo "events lost in tracepoint and record runs: $(awk '{s += $1} END {print s + 0}' "$TMP/lost")"
-	awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median |
-		awk -v ev="$(head -n1 "$TMP/recsize" | cut -d' ' -f1)" '{
-			# a few events (a TDP workload has no shadow ones) weigh the header only
-			if (ev < 1000) printf "recording: %d events per run, too few for a size per event\n", ev
-			else printf "recording: %d events per run, %.2f MiB per million events (median)\n", ev, $1 / 1048576 }'
+	if [[ $rec_bytes == null ]]; then
+		echo "recording: $rec_events events per run, too few for a size per event"
+	else
+		awk -v ev="$rec_events" -v b="$rec_bytes" 'BEGIN {
+			printf "recording: %d events per run, %.2f MiB per million events (median)\n", ev, b / 1048576 }'
+	fi
 	echo "per program (bpf_stats, includes its own ~20-40 ns of timing; floor: the same program returning at once):"
 	jq -r --argjson f "$faults" --slurpfile fl "$TMP/floor-costs.json" '.[] | .name as $n |
 		"  \(.name): \(.ns_per_run) ns/run (floor \([$fl[0][] | select(.name == $n) | .ns_per_run] | first // "-")), \(.runs / $f * 1000 | floor / 1000) runs/fault, \(.ns_per_run * .runs / $f | floor) ns/fault"' \
@@ -267,8 +274,8 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 	jq -r '.[] | select(.name == "tp_set_spte") |
 		"  the same, read by bpf_probe_read_kernel: \(.name): \(.ns_per_run) ns/run"' \
 		"$TMP/probe_reads-costs.json"
-	jq -rs 'map(map(select(.name | startswith("tp_set_spte"))) | first.ns_per_run // 0) as $s |
-		"  \(.[0][] | select(.name | startswith("tp_set_spte")) | .name) by step, ns/run (each the same program stopped after it):",
+	jq -rs 'map(map(select(.name == "tp_set_spte")) | first.ns_per_run // 0) as $s |
+		"  \(.[0][] | select(.name == "tp_set_spte") | .name) by step, ns/run (each the same program stopped after it):",
 		"    floor \($s[0]), entry \($s[1]) (+\($s[1] - $s[0])), page lookup \($s[2]) (+\($s[2] - $s[1])), SPTE and old translation read \($s[3]) (+\($s[3] - $s[2])), accounting: all \($s[4]) (+\($s[4] - $s[3]))"' \
 		"$TMP/floor-costs.json" "$TMP/step1-costs.json" "$TMP/step2-costs.json" "$TMP/step3-costs.json" \
 		"$TMP/progs-costs.json"
@@ -289,9 +296,8 @@ json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$
 		$1, $2, $3, $4, $5}' "$TMP/mode-figures"
 	echo "},\"userspace_cpu_pct_16vms\":$cpu_pct,\"bpf_map_bytes\":$mem,"
 	echo "\"events_lost\":$(awk '{s += $1} END {print s + 0}' "$TMP/lost"),"
-	echo "\"record_events_per_run\":$(head -n1 "$TMP/recsize" | cut -d' ' -f1),"
-	echo "\"record_bytes_per_million_events\":$(awk '{printf "%.0f\n", $2 / $1 * 1e6}' "$TMP/recsize" | median |
-		awk -v ev="$(head -n1 "$TMP/recsize" | cut -d' ' -f1)" '{print ev < 1000 ? "null" : $1}'),"
+	echo "\"record_events_per_run\":$rec_events,"
+	echo "\"record_bytes_per_million_events\":$rec_bytes,"
 	echo "\"workload_flags\":$(jq -Rn --arg w "$WORKLOAD_FLAGS" '$w'),"
 	echo "\"stat_rounds\":$STAT_ROUNDS,\"programs\":$(cat "$TMP/progs-costs.json"),"
 	echo "\"programs_floor\":$(cat "$TMP/floor-costs.json"),"
