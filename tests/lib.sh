@@ -185,3 +185,19 @@ wait_ready() {
 	echo "tracer not ready: $(cat "$1")"
 	return 1
 }
+
+# The time of the kernel log's last line, for expect_no_kernel_warning_since.
+kernel_log_mark() {
+	dmesg 2>/dev/null | tail -n1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' | grep . || echo 0
+}
+
+# No WARNING, BUG or call trace in the kernel log after MARK. Lines newer
+# than the mark, not a count of all lines: the log is a ring, and a flood
+# (lockdown's notices, say) pushes old warnings out while a test runs.
+expect_no_kernel_warning_since() {
+	local new
+	new=$(dmesg 2>/dev/null | awk -v mark="$1" '
+		{ t = substr($0, 2, index($0, "]") - 2) + 0 }
+		t > mark && /WARNING|BUG|Call Trace/')
+	[[ -z $new ]] || { echo "new kernel warnings:"; echo "$new" | head -20; return 1; }
+}

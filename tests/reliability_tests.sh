@@ -46,7 +46,7 @@ live_full_maps_counted_then_recovered() {
 # Attach and detach while VMs fault hard: no failure, consistent figures,
 # adopted pages, nothing unknown, no new kernel warning.
 live_attach_detach_under_load() {
-	local warn_before warn_after k adopted=0
+	local log_mark k adopted=0
 	# check WHAT JQ-FILTER: one report's property, or say which and why
 	check() {
 		jq -e "$2" "$TMP/a$k.json" >/dev/null || {
@@ -57,7 +57,7 @@ live_attach_detach_under_load() {
 			return 1
 		}
 	}
-	warn_before=$(dmesg 2>/dev/null | grep -c -E 'WARNING|BUG|Call Trace' || true)
+	log_mark=$(kernel_log_mark)
 	# niced: they fault whenever a CPU is free, yet leave the tracer's
 	# attach its time (one emulated CPU in the test VM)
 	for i in 1 2 3 4; do nice -n 19 "$MG_BIN" -name "guest=load$i" --passes 100000 reuse 512 >/dev/null 2>&1 & done
@@ -88,8 +88,7 @@ live_attach_detach_under_load() {
 	pkill -f "guest=load"
 	wait 2>/dev/null || true
 	! bpftool prog show | grep -q tp_set_spte
-	warn_after=$(dmesg 2>/dev/null | grep -c -E 'WARNING|BUG|Call Trace' || true)
-	[[ $warn_before == "$warn_after" ]] || { echo "new kernel warnings:"; dmesg | tail -20; return 1; }
+	expect_no_kernel_warning_since "$log_mark"
 }
 
 # SIGHUP ends cleanly too; two instances at once each see the VM exactly.

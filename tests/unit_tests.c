@@ -180,7 +180,7 @@ static void test_kvm_stats_read(void)
 	CHECK(mkdtemp(root));
 	snprintf(path, sizeof(path), "%s/12-7", root);
 	CHECK(!mkdir(path, 0700));
-	CHECK(kvm_stats_read(root, "12-7", &s, 1, &ino) == -ENOENT);	/* no statistic in it */
+	CHECK(kvm_stats_read(root, "12-7", &s, 1, &ino, 0) == -ENOENT);	/* no statistic in it */
 	CHECK(s.read_at == 7);
 	const char *files[][2] = { { "mmu_cache_miss", "5569\n" }, { "pf_fixed", "60937\n" },
 				   { "pages_2m", "junk\n" }, { "not_ours", "3\n" } };
@@ -190,20 +190,24 @@ static void test_kvm_stats_read(void)
 		fputs(files[i][1], f);
 		fclose(f);
 	}
-	CHECK(!kvm_stats_read(root, "12-7", &s, 2, &ino));
+	CHECK(!kvm_stats_read(root, "12-7", &s, 2, &ino, 0));
 	CHECK(s.read_at == 2 && ino != 0);
 	CHECK(s.present == (1u << KVM_STAT_mmu_cache_miss | 1u << KVM_STAT_pf_fixed));
 	CHECK(kvm_stat_present(&s, KVM_STAT_pf_fixed) && !kvm_stat_present(&s, KVM_STAT_pages_2m));
 	CHECK(s.v[KVM_STAT_mmu_cache_miss] == 5569 && s.v[KVM_STAT_pf_fixed] == 60937);
 	CHECK(!strcmp(kvm_stat_defs[KVM_STAT_pf_fixed].name, "pf_fixed"));
+	/* refused once (lockdown): counted refused, never opened again */
+	CHECK(!kvm_stats_read(root, "12-7", &s, 3, &ino, 1u << KVM_STAT_pf_fixed));
+	CHECK(s.present == 1u << KVM_STAT_mmu_cache_miss && s.refused == 1u << KVM_STAT_pf_fixed);
+	CHECK(kvm_stats_refused(&s) == 1 && s.v[KVM_STAT_mmu_cache_miss] == 5569);
 	/* names from the kernel never leave the root */
-	CHECK(kvm_stats_read(root, "../x", &s, 3, &ino) == -EINVAL);
-	CHECK(kvm_stats_read(root, "..", &s, 3, &ino) == -EINVAL);
-	CHECK(kvm_stats_read(root, "13-7", &s, 3, &ino) == -ENOENT);
-	CHECK(s.read_at == 2);
+	CHECK(kvm_stats_read(root, "../x", &s, 3, &ino, 0) == -EINVAL);
+	CHECK(kvm_stats_read(root, "..", &s, 3, &ino, 0) == -EINVAL);
+	CHECK(kvm_stats_read(root, "13-7", &s, 4, &ino, 0) == -ENOENT);
+	CHECK(s.read_at == 3);
 	/* another directory under the same name: another VM */
 	ino2 = ino + 1;
-	CHECK(kvm_stats_read(root, "12-7", &s, 4, &ino2) == -ESTALE);
+	CHECK(kvm_stats_read(root, "12-7", &s, 4, &ino2, 0) == -ESTALE);
 	/* is the VM of that directory still there? */
 	CHECK(kvm_dir_state(root, "12-7", ino) == KVM_DIR_LIVE);
 	CHECK(kvm_dir_state(root, "12-7", ino2) == KVM_DIR_GONE);	/* a new VM has its name */

@@ -62,7 +62,7 @@ enum kvm_dir_state kvm_dir_state(const char *root, const char *dir, uint64_t ino
 }
 
 int kvm_stats_read(const char *root, const char *dir, struct kvm_stats *out, double now,
-		   uint64_t *ino)
+		   uint64_t *ino, uint32_t refused_before)
 {
 	struct kvm_stats s = { .read_at = now };
 	char path[512];
@@ -84,7 +84,8 @@ int kvm_stats_read(const char *root, const char *dir, struct kvm_stats *out, dou
 	}
 	*ino = st.st_ino;
 	for (int i = 0; i < KVM_STATS_N; i++) {
-		int r = read_number(dfd, kvm_stat_defs[i].name, &s.v[i]);
+		int r = refused_before & (1u << i) ? -EPERM :
+			read_number(dfd, kvm_stat_defs[i].name, &s.v[i]);
 
 		if (!r)
 			s.present |= 1u << i;

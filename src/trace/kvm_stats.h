@@ -73,11 +73,14 @@ static inline int kvm_stats_refused(const struct kvm_stats *s)
  * Reads the statistics in @root/@dir (@root NULL: KVM's debugfs) into @out.
  * *@ino is the directory's inode: 0 at first, set then; -ESTALE when the
  * directory is another by now (the VM ended, a new one has its name).
+ * Statistics in @refused_before are counted refused without being opened:
+ * lockdown holds for the whole kernel and is never lifted, and each refused
+ * open writes a notice to the kernel log.
  * Returns 0, or -errno and @out as it was: no directory (the VM has ended,
  * debugfs is not mounted), or none of the statistics in it.
  */
 int kvm_stats_read(const char *root, const char *dir, struct kvm_stats *out, double now,
-		   uint64_t *ino);
+		   uint64_t *ino, uint32_t refused_before);
 
 /*
  * Does KVM still have the VM whose debugfs directory is @root/@dir with

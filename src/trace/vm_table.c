@@ -146,8 +146,10 @@ void vm_table_read_kvm_stats(struct vm_table *t, double now, double period_s)
 		    (e->kvm_stats.read_at && now - e->kvm_stats.read_at < period_s))
 			continue;
 		/* the VM ended and a new one took its PID-FD name: keep the last read */
-		if (kvm_stats_read(NULL, e->kvm_dir, &e->kvm_stats, now, &e->kvm_dir_ino) == -ESTALE)
+		if (kvm_stats_read(NULL, e->kvm_dir, &e->kvm_stats, now, &e->kvm_dir_ino,
+				   t->kvm_stats_refused) == -ESTALE)
 			e->kvm_dir_taken = true;
+		t->kvm_stats_refused |= e->kvm_stats.refused;
 	}
 }
 

@@ -39,6 +39,7 @@ struct vm_table {
 	struct vm_entry *vms;
 	unsigned int n;
 	uint64_t forgotten;	/* exited VMs dropped from a full table */
+	uint32_t kvm_stats_refused;	/* refused for one VM: never opened again */
 };
 
 int vm_table_init(struct vm_table *t);
