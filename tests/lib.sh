@@ -186,8 +186,9 @@ wait_ready() {
 	return 1
 }
 
-# The time of the kernel log's last line, for expect_no_kernel_warning_since.
-kernel_log_mark() {
+# The time of the kernel log's last line, for expect_no_kernel_warning_since
+# (not named kernel_*: that prefix is a test's).
+log_mark_now() {
 	dmesg 2>/dev/null | tail -n1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' | grep . || echo 0
 }
 

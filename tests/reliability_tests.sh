@@ -57,7 +57,7 @@ live_attach_detach_under_load() {
 			return 1
 		}
 	}
-	log_mark=$(kernel_log_mark)
+	log_mark=$(log_mark_now)
 	# niced: they fault whenever a CPU is free, yet leave the tracer's
 	# attach its time (one emulated CPU in the test VM)
 	for i in 1 2 3 4; do nice -n 19 "$MG_BIN" -name "guest=load$i" --passes 100000 reuse 512 >/dev/null 2>&1 & done
