@@ -273,7 +273,7 @@ static __always_inline void account_page_start(struct vm_ref *v, struct st_sp *s
 {
 	emit(v->slot, ST_EV_PAGE_START, flags, 0, spt, gfn, level, tick);
 	/*
-	 * Fresh entries are copies of zero_sp, a reused one was just ended;
+	 * Fresh entries are zeroed, a reused one was just ended;
 	 * or it is left by a VM long gone: its slots are forgotten.
 	 */
 	end_slots(NULL, s, spt);

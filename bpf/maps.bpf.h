@@ -68,13 +68,24 @@ ST_GLOBAL const volatile bool split_stores_seen ST_INIT(false);
 ST_GLOBAL const volatile bool recording ST_INIT(false);
 ST_GLOBAL const volatile __u64 ring_bytes ST_INIT(4096);	/* = the events ring buffer's size */
 
-/* Tracked shadow pages (include/page_state.h), keyed by their spt page. */
+/*
+ * Tracked shadow pages (include/page_state.h), keyed by their spt page,
+ * open-addressed in an array (pages.bpf.h). Not a BPF hash: every write
+ * looks its page up, and a hash's lookup (jhash, a bucket, then the
+ * element) was a sixth of tp_set_spte's cost (make bench's breakdown).
+ */
+struct st_sp_entry {
+	__u64 key;		/* TABLE_EMPTY, TABLE_GONE or the spt page */
+	struct st_sp v;
+};
+
 ST_GLOBAL struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct st_sp);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, struct st_sp_entry);
 } sps SEC(".maps");
+ST_GLOBAL const volatile __u32 sps_entries ST_INIT(32768);	/* = its entries */
 
 /* struct kvm * -> VM slot */
 ST_GLOBAL struct {
@@ -118,7 +129,7 @@ ST_GLOBAL struct {
  * full table refuses is a counted drop.
  */
 struct st_churn_entry {
-	__u64 key;		/* CHURN_EMPTY, CHURN_GONE or st_churn_key() */
+	__u64 key;		/* TABLE_EMPTY, TABLE_GONE or st_churn_key() */
 	struct st_churn v;
 };
 
@@ -189,9 +200,6 @@ ST_GLOBAL struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } tdp_pages SEC(".maps");
-
-/* static: each program object has its copy (not in the skeleton) */
-static const struct st_sp zero_sp;
 
 static __always_inline struct st_drops *this_cpu_drops(void)
 {

@@ -20,6 +20,7 @@
 #include "maps.bpf.h"
 #include "kvm.bpf.h"
 #include "account.bpf.h"
+#include "pages.bpf.h"
 #include "cache.bpf.h"
 
 static __always_inline void pend_set(struct vm_ref *v, struct st_sp *s, __u64 spt,
@@ -180,7 +181,7 @@ static __always_inline void resolve_sync(struct vm_ref *v, __u64 spt, __u64 cur_
 	struct sync_ctx x = { .v = v, .spt = spt, .has_cur = spt == cur_spt,
 			      .cur_idx = slot_index(cur_idx), .within_sync = within_sync };
 
-	x.s = bpf_map_lookup_elem(&sps, &spt);
+	x.s = page_find(spt);
 	x.snap = bpf_map_lookup_elem(&sync_snaps, &v->slot);
 	if (!x.s || !x.snap)
 		return;
@@ -197,7 +198,7 @@ static __always_inline void resolve_set(struct vm_ref *v, const struct st_pendin
 					struct st_sp *cur, __u64 cur_spt)
 {
 	/* mostly the same page as the event resolving it: no second lookup */
-	struct st_sp *s = p->spt == cur_spt && cur ? cur : bpf_map_lookup_elem(&sps, &p->spt);
+	struct st_sp *s = p->spt == cur_spt && cur ? cur : page_find(p->spt);
 	__u64 new;
 
 	if (!s)

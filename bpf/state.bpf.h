@@ -21,6 +21,7 @@
 #include "record.bpf.h"
 #include "kvm.bpf.h"
 #include "account.bpf.h"
+#include "pages.bpf.h"
 
 static __always_inline int vm_ref_of_slot(__u32 slot, struct vm_ref *v)
 {
@@ -133,21 +134,18 @@ static __always_inline struct st_sp *track_sp(struct kvm_mmu_page *sp, bool adop
 		return NULL;
 	}
 	mmu_seen(v, ST_MMU_SHADOW);
-	s = bpf_map_lookup_elem(&sps, &f.spt);
+	s = page_find(f.spt);
 	if (s) {
 		if (!s->zapped && s->vm == v->slot)
 			end_sp(v, s, f.spt);	/* its zap went unseen */
 		else	/* zapped, or left by a VM long gone */
 			flags |= ST_EVF_LIVE;
 	} else {
-		if (bpf_map_update_elem(&sps, &f.spt, &zero_sp, BPF_NOEXIST)) {
+		s = page_insert(f.spt);
+		if (!s) {
 			drop(ST_DROP_SP_MAP_FULL);
 			return NULL;
 		}
-		s = bpf_map_lookup_elem(&sps, &f.spt);
-		if (!s)
-			return NULL;
-		usage_add(ST_USAGE_TRACKED_PAGES, 1);
 		flags |= ST_EVF_LIVE;
 	}
 	s->sp = (__u64)sp;
@@ -324,7 +322,7 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, enum vm_eve
 static __always_inline struct st_sp *sp_lookup(__u64 spt, struct kvm_mmu_page *sp,
 					       struct vm_ref *v)
 {
-	struct st_sp *s = bpf_map_lookup_elem(&sps, &spt);
+	struct st_sp *s = page_find(spt);
 	struct kvm *kvm;
 
 	if (s)
@@ -342,7 +340,7 @@ static __always_inline struct st_sp *sp_lookup(__u64 spt, struct kvm_mmu_page *s
 	__u64 key = (__u64)kvm;
 	s = NULL;
 	if (!bpf_map_lookup_elem(&vm_ids, &key) && !vm_get(kvm, v, VM_SEEN, 0))
-		s = bpf_map_lookup_elem(&sps, &spt);	/* adopted just now */
+		s = page_find(spt);	/* adopted just now */
 	if (s)
 		return s;
 	/* an SPTE of a page never seen, written by a vCPU on a direct root */

@@ -136,7 +136,7 @@ static __always_inline struct st_sp *zap_sync_sp(struct kvm_mmu_page *sp, struct
 	}
 	if (read_sp(sp, f))
 		return NULL;
-	s = bpf_map_lookup_elem(&sps, &f->spt);
+	s = page_find(f->spt);
 	if (s && s->zapped) {
 		*zapped = true;
 		return s;
@@ -164,8 +164,8 @@ int BPF_PROG(tp_prepare_zap_page, struct kvm_mmu_page *sp)
 	/* an unsync page fires kvm_mmu_sync_page next: keep it till then */
 	if (f.unsync)
 		s->zapped = 1;
-	else if (!bpf_map_delete_elem(&sps, &f.spt))
-		usage_add(ST_USAGE_TRACKED_PAGES, -1);
+	else
+		page_forget(f.spt);
 	return 0;
 }
 
@@ -193,8 +193,7 @@ int BPF_PROG(tp_sync_page, struct kvm_mmu_page *sp)
 	if (!s)
 		return 0;
 	if (zapped) {
-		if (!bpf_map_delete_elem(&sps, &f.spt))	/* the zap of an unsync page */
-			usage_add(ST_USAGE_TRACKED_PAGES, -1);
+		page_forget(f.spt);	/* the zap of an unsync page */
 		return 0;
 	}
 	resolve_pending(&v);

@@ -78,7 +78,11 @@ static void size_maps(struct shadowtrace_bpf *skel, const struct tracer_limits *
 	bpf_map__set_max_entries(skel->maps.vms, lim->max_vms);
 	bpf_map__set_max_entries(skel->maps.vm_counters, lim->max_vms);
 	bpf_map__set_max_entries(skel->maps.sync_snaps, lim->max_vms);
-	bpf_map__set_max_entries(skel->maps.sps, lim->max_shadow_pages);
+	/* open addressing (bpf/pages.bpf.h): half full at the limit */
+	uint32_t sps_entries = 2 * lim->max_shadow_pages;
+
+	bpf_map__set_max_entries(skel->maps.sps, sps_entries);
+	skel->rodata->sps_entries = sps_entries;
 	/* open addressing (bpf/churn.bpf.h): twice the slots, a power of two */
 	uint32_t churn_entries = 128;
 

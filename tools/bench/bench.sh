@@ -224,6 +224,13 @@ for m in "${modes[@]}"; do
 	awk -v m="$m" -v med="$med" -v base="$base" -v f="$faults" -v p="$(paired "$m")" 'BEGIN {
 		printf "%s %.0f %.6f %.6f %.6f\n", m, med, base / med, p, (med - base) / f }'
 done >"$TMP/mode-figures"
+# BPF time per fault (bpf_stats: all our programs, ns/run x runs) and the
+# throughput it implies beside an untraced fault: steadier than the
+# throughput ratios, which scatter by a percent or two on a noisy machine
+bpf_per_fault() { jq --argjson f "$faults" '[.[] | .ns_per_run * .runs] | add // 0 | . / $f | floor' "$1"; }
+bpf_ns=$(bpf_per_fault "$TMP/progs-costs.json")
+bpf_floor_ns=$(bpf_per_fault "$TMP/floor-costs.json")
+implied=$(awk -v b="$bpf_ns" -v base="$base" -v f="$faults" 'BEGIN {printf "%.4f\n", 1 / (1 + b / (base / f))}')
 # the recording's events per run and bytes per million events (median),
 # once for the table and the JSON; a few events (a TDP workload has no
 # shadow ones) weigh only the header: null
@@ -271,6 +278,9 @@ cpu_pct=$(awk -v a="$t0" -v b="$t1" -v s="$VMS16_SECONDS" 'BEGIN {printf "%.3f",
 	jq -r --argjson f "$faults" --slurpfile fl "$TMP/floor-costs.json" '.[] | .name as $n |
 		"  \(.name): \(.ns_per_run) ns/run (floor \([$fl[0][] | select(.name == $n) | .ns_per_run] | first // "-")), \(.runs / $f * 1000 | floor / 1000) runs/fault, \(.ns_per_run * .runs / $f | floor) ns/fault"' \
 		"$TMP/progs-costs.json"
+	awk -v b="$bpf_ns" -v fl="$bpf_floor_ns" -v base="$base" -v f="$faults" -v r="$implied" 'BEGIN {
+		printf "  all: %d ns per fault (floor %d) beside an untraced fault of %d ns: implies %s of untraced throughput\n",
+			b, fl, base / f, r }'
 	jq -r '.[] | select(.name == "tp_set_spte") |
 		"  the same, read by bpf_probe_read_kernel: \(.name): \(.ns_per_run) ns/run"' \
 		"$TMP/probe_reads-costs.json"
@@ -299,6 +309,7 @@ json_out() { if [[ $OUT == - ]]; then echo BENCH-JSON; jq -c .; else mkdir -p "$
 	echo "\"record_events_per_run\":$rec_events,"
 	echo "\"record_bytes_per_million_events\":$rec_bytes,"
 	echo "\"workload_flags\":$(jq -Rn --arg w "$WORKLOAD_FLAGS" '$w'),"
+	echo "\"bpf_ns_per_fault\":$bpf_ns,\"bpf_ns_per_fault_floor\":$bpf_floor_ns,\"implied_vs_untraced\":$implied,"
 	echo "\"stat_rounds\":$STAT_ROUNDS,\"programs\":$(cat "$TMP/progs-costs.json"),"
 	echo "\"programs_floor\":$(cat "$TMP/floor-costs.json"),"
 	echo "\"programs_probe_reads\":$(cat "$TMP/probe_reads-costs.json"),"
