@@ -109,6 +109,7 @@ enum st_bench_step {
 	ST_BENCH_ENTRY,		/* the process filter */
 	ST_BENCH_LOOKUP,	/* + the page's entry and its VM */
 	ST_BENCH_STATE_READ,	/* + the SPTE and old translation read (never accounted) */
+	ST_BENCH_TDP_EXIT,	/* the entry, then every page taken for a cached TDP page */
 };
 
 /* Everything shadowtrace can fail to account, counted, never silent. */

@@ -15,7 +15,7 @@ cli_bad_numbers() {
 	expect_one_line_error 2 "invalid --duration '-5'" "$ST_BIN" -d -5
 	expect_one_line_error 2 "invalid --pid '12x'" "$ST_BIN" -p 12x
 	expect_one_line_error 2 "invalid --max-vms '0'" "$ST_BIN" --max-vms 0
-	expect_one_line_error 2 "invalid --bench-step '4'" "$ST_BIN" --bench-step 4
+	expect_one_line_error 2 "invalid --bench-step '5'" "$ST_BIN" --bench-step 5
 	expect_one_line_error 2 "invalid --max-shadow-pages '99999999999'" "$ST_BIN" --max-shadow-pages 99999999999
 	expect_one_line_error 2 "invalid -n '0'" "$ST_BIN" demo -n 0
 	expect_one_line_error 2 "invalid --vms '65'" "$ST_BIN" demo --vms 65

@@ -273,7 +273,7 @@ live_churn_table_full_counted() {
 live_bench_steps_count_pages_not_writes() {
 	local step pages
 	pages=$("$MG_BIN" --expect fault-churn 64 | jq .shadow_pages.created)
-	for step in 1 2 3; do
+	for step in 1 2 3 4; do
 		timeout $((120 * SLOW)) "$ST_BIN" --json --bench-step $step \
 			-c "$MG_BIN -name guest=b fault-churn 64" >"$TMP/trace.json" || return 1
 		jq -e --argjson p "$pages" '.vms[] | select(.name == "b") |

@@ -76,7 +76,7 @@ static const struct argp_option opts[] = {
 	{ "bench-floor", OPT_FLOOR, NULL, 0,
 	  "Benchmark floor: attach to the same hooks, account nothing", 1 },
 	{ "bench-step", OPT_BENCH_STEP, "N", 0,
-	  "Benchmark breakdown: the per-write tracepoint program stops after step N (1: entry, 2: page lookup, 3: old state read)", 1 },
+	  "Benchmark breakdown: the per-write tracepoint program stops after step N (1: entry, 2: page lookup, 3: old state read; 4: the TDP early exit, every page taken for a cached TDP page)", 1 },
 	{ "output", 'o', "FILE", 0, "record: write the recording to FILE", 3 },
 	{ "ring-mb", OPT_RING_MB, "MIB", 0,
 	  "record: events ring buffer size (1-1024, a power of two, default 16)", 3 },
@@ -144,7 +144,7 @@ static error_t parse(int key, char *arg, struct argp_state *st)
 	case OPT_LISTEN_PUBLIC: o->listen_public = true; break;
 	case OPT_FLOOR: o->lim.floor_only = true; break;
 	case OPT_BENCH_STEP:
-		o->lim.bench_step = number(st, "--bench-step", arg, ST_BENCH_ENTRY, ST_BENCH_STATE_READ);
+		o->lim.bench_step = number(st, "--bench-step", arg, ST_BENCH_ENTRY, ST_BENCH_TDP_EXIT);
 		break;
 	case OPT_ATTACH: {
 		int r = probe_request_parse(arg);
