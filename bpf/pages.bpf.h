@@ -57,10 +57,13 @@ static long page_claim_step(__u32 i, void *data)
 	return page_claim_at(q, page_probe(q->key, i + 1));
 }
 
+/* The entry of spt page @spt, or NULL (the table's marks are no page). */
 static __always_inline struct st_sp_entry *page_entry(__u64 spt)
 {
 	struct table_search q = { .key = spt };
 
+	if (spt <= TABLE_GONE)
+		return NULL;
 	if (!page_find_at(&q, page_probe(spt, 0)))
 		bpf_loop(PAGE_PROBES - 1, page_find_step, &q, 0);
 	return q.done ? bpf_map_lookup_elem(&sps, &q.entry) : NULL;
@@ -81,7 +84,7 @@ static __always_inline struct st_sp *entry_page(struct st_sp_entry *e)
 /* The tracked page of spt page @spt, or NULL. */
 static __always_inline struct st_sp *page_find(__u64 spt)
 {
-	return entry_page(spt > TABLE_GONE ? page_entry(spt) : NULL);
+	return entry_page(page_entry(spt));
 }
 
 /* A new tracked page for @spt (not in the table), zeroed; NULL if the table is full. */
@@ -103,7 +106,7 @@ static __always_inline struct st_sp *page_insert(__u64 spt)
 /* Stop tracking @spt's page, if tracked. */
 static __always_inline void page_forget(__u64 spt)
 {
-	struct st_sp_entry *e = spt > TABLE_GONE ? page_entry(spt) : NULL;
+	struct st_sp_entry *e = page_entry(spt);
 
 	if (!e)
 		return;
