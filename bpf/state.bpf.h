@@ -279,7 +279,7 @@ static __always_inline int vm_get(struct kvm *kvm, struct vm_ref *v, enum vm_eve
 				v->info->pages_created = created;
 			return 0;
 		}
-		v->info->state = ST_VM_FREE;	/* ended: user space reports it */
+		v->info->state = ST_VM_ENDED;	/* user space reports it */
 		bpf_map_delete_elem(&vm_ids, &key);
 	}
 	bpf_loop(max_vms, claim_free_slot, &cl, 0);

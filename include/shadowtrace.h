@@ -168,9 +168,15 @@ enum st_mmu_seen {
 	ST_MMU_TDP = 2,		/* a TDP MMU page (EPT/NPT for the VM itself) */
 };
 
+/*
+ * A slot's state (st_vm_info.state). FREE with a VM's address: BPF claimed
+ * the slot and is still writing its identity, which user space must not
+ * take yet (it would keep pid 0 and an empty name for good).
+ */
 enum st_vm_state {
 	ST_VM_FREE,
 	ST_VM_LIVE,
+	ST_VM_ENDED,	/* another VM took its address: user space reports it */
 };
 
 

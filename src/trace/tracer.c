@@ -295,7 +295,8 @@ int tracer_collect(struct tracer *t, void (*fn)(const struct tracer_vm *, void *
 	if (!vm)
 		return -ENOMEM;
 	for (uint32_t slot = 0; slot < t->lim.max_vms; slot++) {
-		if (bpf_map_lookup_elem(info_fd, &slot, &info) || !info.kvm)
+		if (bpf_map_lookup_elem(info_fd, &slot, &info) || !info.kvm ||
+		    info.state == ST_VM_FREE)	/* empty, or BPF is still filling it */
 			continue;
 		memset(vm, 0, sizeof(*vm));
 		if (bpf_map_lookup_elem(cnt_fd, &slot, &vm->c))
