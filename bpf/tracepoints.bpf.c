@@ -57,11 +57,7 @@ int BPF_PROG(tp_set_spte, int level, gfn_t gfn, u64 *sptep)
 	if (tdp_host || bench_step == ST_BENCH_TDP_EXIT) {
 		if (tdp_page_cached(spt))
 			return 0;
-		if (bench_step == ST_BENCH_TDP_EXIT) {
-			tdp_page_cache(spt);	/* its page's next write hits */
-			return 0;
-		}
-		if (vcpu_in_tdp_mmu(current_vcpu())) {
+		if (bench_step == ST_BENCH_TDP_EXIT || vcpu_in_tdp_mmu(current_vcpu())) {
 			tdp_page_cache(spt);
 			return 0;
 		}
